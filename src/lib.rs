@@ -1,0 +1,17 @@
+//! duban (督办): supervision of a five-year plan's key projects through one closed loop,
+//! 规划 plan → 落实 implement → 督查 inspect → 考核 assess → 改进 improve.
+//!
+//! Every step is an immutable, hash-chained event in an append-only log; everything users see
+//! is derived from it.
+//!
+//! ```text
+//! command ──▶ store appends (durable, group-committed) ──▶ readers follow the log by seq
+//! ```
+//!
+//! - [`store`]: the event log on sled — envelopes, group commit, reads, subscriptions, chain
+//!   verification.
+//! - [`cli`]: the `duban` command line.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod store;

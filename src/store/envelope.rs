@@ -1,0 +1,169 @@
+//! The envelope: what the log stores around every event, and the values that go in and come
+//! out of [`EventStore`](super::EventStore).
+//!
+//! The store knows envelopes and bytes only; the `payload` is opaque JSON that the domain
+//! layer gives meaning to. Everything here is plain data — the rules that assign `seq`,
+//! `version` and hashes live in the writer.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::error::StoreError;
+use super::hash::Hash;
+
+/// Longest stream id accepted, in bytes.
+pub const MAX_STREAM_ID_LEN: usize = 128;
+/// Longest command id (idempotency key) accepted, in bytes.
+pub const MAX_COMMAND_ID_LEN: usize = 200;
+/// Most events one append may carry.
+pub const MAX_EVENTS_PER_APPEND: usize = 1_000;
+/// Largest stored body of one event, in bytes. Bodies stay well below sled's inline-message
+/// threshold (a quarter of a 512 KiB segment), so the common case never becomes a blob file.
+pub const MAX_EVENT_BYTES: usize = 96 * 1024;
+
+/// Identifies one stream of events — in duban, one key project.
+///
+/// Non-empty, at most [`MAX_STREAM_ID_LEN`] bytes, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct StreamId(String);
+
+impl StreamId {
+    pub fn new(id: impl Into<String>) -> Result<Self, StoreError> {
+        let id = id.into();
+        if id.is_empty() || id.len() > MAX_STREAM_ID_LEN || id.chars().any(char::is_control) {
+            return Err(StoreError::InvalidStreamId(id));
+        }
+        Ok(Self(id))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for StreamId {
+    type Error = StoreError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+impl From<StreamId> for String {
+    fn from(value: StreamId) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The optimistic-concurrency expectation of an append.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "version")]
+pub enum ExpectedVersion {
+    /// Append whatever the stream's version is.
+    Any,
+    /// The stream must not exist yet.
+    NoStream,
+    /// The stream's current version must be exactly this (0 means: no stream).
+    Exact(u64),
+}
+
+impl ExpectedVersion {
+    /// Whether a stream currently at `current` (0 = absent) satisfies this expectation.
+    pub fn admits(self, current: u64) -> bool {
+        match self {
+            ExpectedVersion::Any => true,
+            ExpectedVersion::NoStream => current == 0,
+            ExpectedVersion::Exact(n) => current == n,
+        }
+    }
+}
+
+/// Who issued the command that produced an event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub sub: String,
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dept: Option<String>,
+}
+
+/// One event as the caller hands it to the store.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewEvent {
+    pub event_type: String,
+    pub schema_version: u32,
+    pub payload: serde_json::Value,
+}
+
+/// Everything one `append` call carries: the events of one command, all landing together.
+#[derive(Clone, Debug)]
+pub struct AppendRequest {
+    pub stream: StreamId,
+    pub expected: ExpectedVersion,
+    pub events: Vec<NewEvent>,
+    /// Idempotency key: the same id again returns the first result and appends nothing.
+    pub command_id: String,
+    pub correlation_id: Option<Uuid>,
+    pub actor: Actor,
+}
+
+/// The outcome of an append: where its events landed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appended {
+    pub stream: StreamId,
+    pub first_version: u64,
+    /// The stream's version after this append.
+    pub last_version: u64,
+    pub first_seq: u64,
+    /// The global position of the last event: read models that reached it show this write.
+    pub last_seq: u64,
+    /// True when this answer is the replay of an earlier append with the same command id.
+    #[serde(default)]
+    pub deduplicated: bool,
+}
+
+/// The envelope as stored: exactly these fields, in this order, serialised as JSON, are the
+/// bytes the event's hash covers. `prev_hash` is inside, so the hash chains the log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub seq: u64,
+    pub stream: StreamId,
+    pub version: u64,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub schema_version: u32,
+    pub recorded_at: DateTime<Utc>,
+    pub actor: Actor,
+    pub command_id: String,
+    pub correlation_id: Option<Uuid>,
+    pub payload: serde_json::Value,
+    pub prev_hash: Hash,
+}
+
+/// An event read back from the log: its envelope and the hash of its stored bytes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordedEvent {
+    #[serde(flatten)]
+    pub envelope: Envelope,
+    pub hash: Hash,
+}
+
+/// The end of the chain: the last durable event's position and hash.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    pub seq: u64,
+    pub hash: Hash,
+}
+
+/// A point of the chain the caller trusts (kept elsewhere, e.g. printed in a report), from
+/// which verification may start instead of seq 1.
+pub type Checkpoint = Head;

@@ -1,0 +1,43 @@
+//! Errors of the log. Each names what went wrong; callers map them to answers (HTTP 409 for a
+//! version conflict, 503 for a closed or broken store, …).
+
+use super::envelope::{ExpectedVersion, StreamId};
+use super::verify::ChainBreak;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("stream {stream} is at version {current}, not {expected:?}")]
+    WrongExpectedVersion {
+        stream: StreamId,
+        expected: ExpectedVersion,
+        /// The stream's version now (0: the stream does not exist).
+        current: u64,
+    },
+    #[error(
+        "command id {command_id:?} was already used for stream {original_stream}, not {stream}"
+    )]
+    CommandIdReused {
+        command_id: String,
+        original_stream: StreamId,
+        stream: StreamId,
+    },
+    #[error("invalid stream id {0:?}: 1 to 128 bytes, no control characters")]
+    InvalidStreamId(String),
+    #[error("invalid append: {0}")]
+    InvalidAppend(String),
+    #[error(
+        "the event log is broken at seq {}: {}; refusing to serve it (run `duban verify` for a full report)",
+        .0.seq, .0.reason
+    )]
+    Corrupt(ChainBreak),
+    #[error("the store stopped accepting writes after a storage failure: {0}")]
+    Poisoned(String),
+    #[error("the store is closed")]
+    Closed,
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("undecodable record: {0}")]
+    Codec(String),
+}

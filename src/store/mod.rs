@@ -1,0 +1,25 @@
+//! The event log: the single source of truth. It knows envelopes and bytes, and nothing of
+//! projects. Appends are group-committed by one writer thread and acknowledged only once
+//! durable; every event is hash-chained to the one before it.
+//!
+//! ```text
+//! append ─▶ channel ─▶ writer (batch: decide seq/version/hash) ─▶ apply_batch ─▶ flush + fdatasync ─▶ ack
+//!                                                                               └─▶ durable head ─▶ reads, subscribers
+//! ```
+
+mod durability;
+mod envelope;
+mod error;
+mod event_store;
+mod hash;
+mod layout;
+mod sled_store;
+mod verify;
+mod writer;
+
+pub use envelope::*;
+pub use error::StoreError;
+pub use event_store::{EventStore, Subscription};
+pub use hash::Hash;
+pub use sled_store::{Clock, SledStore, StoreOptions, StoreStats};
+pub use verify::{BreakKind, ChainBreak, TAIL_CHECK, VerifyReport};

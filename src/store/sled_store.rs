@@ -1,0 +1,266 @@
+//! The sled backend of [`EventStore`]: opening (with the tail check), reads, and the handle
+//! that forwards appends to the group-commit [`Writer`].
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::JoinHandle;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{oneshot, watch};
+
+use super::durability::Durability;
+use super::envelope::*;
+use super::error::StoreError;
+use super::event_store::EventStore;
+use super::layout;
+use super::verify::{self, VerifyReport};
+use super::writer::{Msg, Writer};
+
+/// Where `recorded_at` comes from; replaced in demos and tests by a fixed or simulated clock.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// How to open a store.
+#[derive(Clone)]
+pub struct StoreOptions {
+    /// sled's page cache, in bytes.
+    pub cache_capacity: u64,
+    /// Most events written by one group commit.
+    pub max_batch_events: usize,
+    pub clock: Clock,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            cache_capacity: 64 * 1024 * 1024,
+            max_batch_events: 1024,
+            clock: Arc::new(Utc::now),
+        }
+    }
+}
+
+/// Counters for the metrics endpoint.
+#[derive(Debug, Default)]
+pub struct StoreStats {
+    pub batches: AtomicU64,
+    pub events: AtomicU64,
+    pub largest_batch: AtomicU64,
+    pub fsync_nanos: AtomicU64,
+}
+
+/// What the reader handles and the writer thread share.
+pub struct Shared {
+    pub db: sled::Db,
+    pub tree: sled::Tree,
+    pub durability: Mutex<Durability>,
+    pub clock: Clock,
+    pub stats: StoreStats,
+    durable_seq: AtomicU64,
+    durable: watch::Sender<u64>,
+    durable_head: Mutex<Head>,
+}
+
+impl Shared {
+    /// Called by the writer after a batch is durable, before any caller hears of it.
+    pub fn publish_durable(&self, head: Head) {
+        *self.durable_head.lock().unwrap() = head;
+        self.durable_seq.store(head.seq, Ordering::Release);
+        self.durable.send_replace(head.seq);
+    }
+
+    /// The stream's current version from its index (0: no such stream).
+    pub fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
+        match self.tree.scan_prefix(layout::stream_prefix(stream)).next_back() {
+            Some(item) => layout::version_of_stream_key(&item?.0),
+            None => Ok(0),
+        }
+    }
+
+    fn read_event(&self, seq: u64) -> Result<RecordedEvent, StoreError> {
+        let record = self
+            .tree
+            .get(layout::event_key(seq))?
+            .ok_or_else(|| StoreError::Codec(format!("event {seq} is indexed but not stored")))?;
+        decode_event(&record)
+    }
+}
+
+fn decode_event(record: &[u8]) -> Result<RecordedEvent, StoreError> {
+    let (hash, body) = layout::split_record(record)?;
+    Ok(RecordedEvent {
+        envelope: layout::decode_envelope(body)?,
+        hash,
+    })
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    path: PathBuf,
+    sender: Mutex<Option<mpsc::Sender<Msg>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl Inner {
+    /// Stops taking appends, lets the writer finish what it has, and waits for it.
+    fn shutdown(&self) {
+        self.sender.lock().unwrap().take();
+        if let Some(handle) = self.writer.lock().unwrap().take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// A handle on the log in one data directory. Cheap to clone; the writer stops when the last
+/// handle is dropped or [`SledStore::close`] is called.
+#[derive(Clone)]
+pub struct SledStore {
+    inner: Arc<Inner>,
+}
+
+impl SledStore {
+    /// Opens (or creates) the log in `dir` and checks its tail; refuses a broken log.
+    pub fn open(dir: impl AsRef<Path>, options: StoreOptions) -> Result<Self, StoreError> {
+        let (db, tree) = open_tree(dir.as_ref(), &options)?;
+        let head = verify::check_tail(&tree)?;
+        let mut durability = Durability::open(dir.as_ref())?;
+        // Whatever sled recovered after a crash may not have reached the disk yet: make it
+        // durable before serving it.
+        durability.commit(&db)?;
+        let (durable, _) = watch::channel(head.seq);
+        let shared = Arc::new(Shared {
+            db,
+            tree,
+            durability: Mutex::new(durability),
+            clock: options.clock.clone(),
+            stats: StoreStats::default(),
+            durable_seq: AtomicU64::new(head.seq),
+            durable,
+            durable_head: Mutex::new(head),
+        });
+        let (tx, rx) = mpsc::channel();
+        let writer = Writer::new(shared.clone(), head, options.max_batch_events);
+        let handle = std::thread::Builder::new()
+            .name("duban-log-writer".into())
+            .spawn(move || writer.run(rx))?;
+        tracing::info!(dir = %dir.as_ref().display(), seq = head.seq, "event log open");
+        Ok(Self {
+            inner: Arc::new(Inner {
+                shared,
+                path: dir.as_ref().to_path_buf(),
+                sender: Mutex::new(Some(tx)),
+                writer: Mutex::new(Some(handle)),
+            }),
+        })
+    }
+
+    /// Verifies the log in `dir` without serving it — also a log that [`open`](Self::open)
+    /// refuses. For `duban verify` and for inspecting a damaged store.
+    pub fn verify_offline(
+        dir: impl AsRef<Path>,
+        from: Option<Checkpoint>,
+    ) -> Result<VerifyReport, StoreError> {
+        let (_db, tree) = open_tree(dir.as_ref(), &StoreOptions::default())?;
+        verify::verify_tree(&tree, from, None)
+    }
+
+    /// Stops accepting appends, finishes and syncs those in flight, and waits for the writer.
+    /// Appends after this fail with [`StoreError::Closed`].
+    pub fn close(&self) {
+        self.inner.shutdown();
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    pub fn stats(&self) -> &StoreStats {
+        &self.inner.shared.stats
+    }
+
+    fn durable_seq(&self) -> u64 {
+        self.inner.shared.durable_seq.load(Ordering::Acquire)
+    }
+}
+
+fn open_tree(dir: &Path, options: &StoreOptions) -> Result<(sled::Db, sled::Tree), StoreError> {
+    std::fs::create_dir_all(dir)?;
+    let db = sled::Config::new()
+        .path(dir)
+        .cache_capacity(options.cache_capacity)
+        .mode(sled::Mode::HighThroughput)
+        // No background flusher: every flush is ours, followed by an fdatasync.
+        .flush_every_ms(None)
+        .open()?;
+    let tree = db.open_tree("log")?;
+    Ok((db, tree))
+}
+
+impl EventStore for SledStore {
+    async fn append(&self, request: AppendRequest) -> Result<Appended, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        {
+            let sender = self.inner.sender.lock().unwrap();
+            let sender = sender.as_ref().ok_or(StoreError::Closed)?;
+            sender
+                .send(Msg::Append(request, tx))
+                .map_err(|_| StoreError::Closed)?;
+        }
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &StreamId,
+        from_version: u64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let durable = self.durable_seq();
+        let shared = &self.inner.shared;
+        let from = layout::stream_key(stream, from_version.max(1));
+        let to = layout::stream_key(stream, u64::MAX);
+        let mut events = Vec::new();
+        for item in shared.tree.range(from..=to) {
+            let seq = layout::u64_value(&item?.1)?;
+            if seq > durable {
+                break;
+            }
+            events.push(shared.read_event(seq)?);
+        }
+        Ok(events)
+    }
+
+    async fn read_all(&self, from_seq: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        let durable = self.durable_seq();
+        let mut events = Vec::with_capacity(limit.min(4096));
+        if from_seq > durable {
+            return Ok(events);
+        }
+        let range = layout::event_key(from_seq.max(1))..=layout::event_key(durable);
+        for item in self.inner.shared.tree.range(range).take(limit) {
+            events.push(decode_event(&item?.1)?);
+        }
+        Ok(events)
+    }
+
+    fn head(&self) -> Head {
+        *self.inner.shared.durable_head.lock().unwrap()
+    }
+
+    fn watch_head(&self) -> watch::Receiver<u64> {
+        self.inner.shared.durable.subscribe()
+    }
+
+    async fn verify(&self, from: Option<Checkpoint>) -> Result<VerifyReport, StoreError> {
+        let tree = self.inner.shared.tree.clone();
+        let durable = self.head();
+        tokio::task::spawn_blocking(move || verify::verify_tree(&tree, from, Some(durable)))
+            .await
+            .map_err(|e| StoreError::Io(std::io::Error::other(e)))?
+    }
+}
