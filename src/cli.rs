@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use crate::store::{Checkpoint, Hash, SledStore};
 
 #[derive(Parser)]
-#[command(name = "duban", version, about = "督办: supervision of a plan's key projects")]
+#[command(
+    name = "duban",
+    version,
+    about = "督办: supervision of a plan's key projects"
+)]
 struct Cli {
     /// Where the event log lives.
     #[arg(long, env = "DUBAN_DATA_DIR", default_value = "data", global = true)]
@@ -41,8 +45,7 @@ fn parse_checkpoint(s: &str) -> Result<Checkpoint, String> {
 pub fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -65,13 +68,23 @@ fn verify(dir: &std::path::Path, from: Option<Checkpoint>, json: bool) -> ExitCo
         }
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("report serialises")
+        );
     } else if let Some(b) = &report.first_break {
         println!("BROKEN at seq {} ({:?}): {}", b.seq, b.kind, b.reason);
         println!("verified {} events before it", report.checked);
     } else {
         let h = report.verified_through;
-        println!("OK: {} events verified; head seq {} hash {}", report.checked, h.seq, h.hash);
+        println!(
+            "OK: {} events verified; head seq {} hash {}",
+            report.checked, h.seq, h.hash
+        );
     }
-    if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if report.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -12,9 +12,18 @@ use duban::store::*;
 async fn an_append_assigns_seq_version_and_chains_hashes() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    let a = store.append(request("p-1", ExpectedVersion::NoStream, "c1", 2)).await.unwrap();
-    assert_eq!((a.first_seq, a.last_seq, a.first_version, a.last_version), (1, 2, 1, 2));
-    let b = store.append(request("p-2", ExpectedVersion::Any, "c2", 1)).await.unwrap();
+    let a = store
+        .append(request("p-1", ExpectedVersion::NoStream, "c1", 2))
+        .await
+        .unwrap();
+    assert_eq!(
+        (a.first_seq, a.last_seq, a.first_version, a.last_version),
+        (1, 2, 1, 2)
+    );
+    let b = store
+        .append(request("p-2", ExpectedVersion::Any, "c2", 1))
+        .await
+        .unwrap();
     assert_eq!((b.first_seq, b.last_seq, b.first_version), (3, 3, 1));
 
     let all = store.read_all(1, 100).await.unwrap();
@@ -30,23 +39,45 @@ async fn an_append_assigns_seq_version_and_chains_hashes() {
     assert_eq!(e.command_id, "c1");
     assert_eq!(e.actor, actor());
     assert_eq!(e.event_id.get_version_num(), 7);
-    assert_eq!(store.head(), Head { seq: 3, hash: all[2].hash });
+    assert_eq!(
+        store.head(),
+        Head {
+            seq: 3,
+            hash: all[2].hash
+        }
+    );
 }
 
 #[tokio::test]
 async fn a_stale_expected_version_is_a_conflict_carrying_the_current_version() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    store.append(request("p", ExpectedVersion::NoStream, "c1", 3)).await.unwrap();
-    for expected in [ExpectedVersion::NoStream, ExpectedVersion::Exact(2), ExpectedVersion::Exact(0)] {
-        match store.append(request("p", expected, &format!("{expected:?}"), 1)).await {
+    store
+        .append(request("p", ExpectedVersion::NoStream, "c1", 3))
+        .await
+        .unwrap();
+    for expected in [
+        ExpectedVersion::NoStream,
+        ExpectedVersion::Exact(2),
+        ExpectedVersion::Exact(0),
+    ] {
+        match store
+            .append(request("p", expected, &format!("{expected:?}"), 1))
+            .await
+        {
             Err(StoreError::WrongExpectedVersion { current, .. }) => assert_eq!(current, 3),
             other => panic!("expected a conflict, got {other:?}"),
         }
     }
-    let ok = store.append(request("p", ExpectedVersion::Exact(3), "c2", 1)).await.unwrap();
+    let ok = store
+        .append(request("p", ExpectedVersion::Exact(3), "c2", 1))
+        .await
+        .unwrap();
     assert_eq!(ok.last_version, 4);
-    match store.append(request("q", ExpectedVersion::Exact(1), "c3", 1)).await {
+    match store
+        .append(request("q", ExpectedVersion::Exact(1), "c3", 1))
+        .await
+    {
         Err(StoreError::WrongExpectedVersion { current: 0, .. }) => {}
         other => panic!("expected a conflict on a missing stream, got {other:?}"),
     }
@@ -58,17 +89,38 @@ async fn the_same_command_id_returns_the_first_result_and_appends_nothing_also_a
     let dir = tempfile::tempdir().unwrap();
     let first = {
         let store = open(dir.path());
-        let first = store.append(request("p", ExpectedVersion::NoStream, "cmd-1", 2)).await.unwrap();
+        let first = store
+            .append(request("p", ExpectedVersion::NoStream, "cmd-1", 2))
+            .await
+            .unwrap();
         // A retry with a now-stale expectation still gets the first answer, not a conflict.
-        let again = store.append(request("p", ExpectedVersion::NoStream, "cmd-1", 2)).await.unwrap();
+        let again = store
+            .append(request("p", ExpectedVersion::NoStream, "cmd-1", 2))
+            .await
+            .unwrap();
         assert!(again.deduplicated);
-        assert_eq!(Appended { deduplicated: false, ..again }, first);
+        assert_eq!(
+            Appended {
+                deduplicated: false,
+                ..again
+            },
+            first
+        );
         store.close();
         first
     };
     let store = open(dir.path());
-    let again = store.append(request("p", ExpectedVersion::NoStream, "cmd-1", 2)).await.unwrap();
-    assert_eq!(Appended { deduplicated: false, ..again }, first);
+    let again = store
+        .append(request("p", ExpectedVersion::NoStream, "cmd-1", 2))
+        .await
+        .unwrap();
+    assert_eq!(
+        Appended {
+            deduplicated: false,
+            ..again
+        },
+        first
+    );
     assert_eq!(store.head().seq, 2);
     assert_eq!(store.read_all(1, 10).await.unwrap().len(), 2);
 }
@@ -77,8 +129,14 @@ async fn the_same_command_id_returns_the_first_result_and_appends_nothing_also_a
 async fn a_command_id_reused_on_another_stream_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    store.append(request("p", ExpectedVersion::Any, "cmd", 1)).await.unwrap();
-    let err = store.append(request("q", ExpectedVersion::Any, "cmd", 1)).await.unwrap_err();
+    store
+        .append(request("p", ExpectedVersion::Any, "cmd", 1))
+        .await
+        .unwrap();
+    let err = store
+        .append(request("q", ExpectedVersion::Any, "cmd", 1))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::CommandIdReused { .. }), "{err:?}");
     assert_eq!(store.head().seq, 1);
 }
@@ -89,7 +147,10 @@ async fn duplicates_within_one_batch_are_deduplicated_too() {
     let store = open(dir.path());
     let calls = (0..20).map(|_| store.append(request("p", ExpectedVersion::Any, "same", 1)));
     let results: Vec<_> = futures::future::join_all(calls).await;
-    let originals = results.iter().filter(|r| !r.as_ref().unwrap().deduplicated).count();
+    let originals = results
+        .iter()
+        .filter(|r| !r.as_ref().unwrap().deduplicated)
+        .count();
     assert_eq!(originals, 1);
     assert_eq!(store.head().seq, 1);
 }
@@ -102,15 +163,27 @@ async fn bad_appends_are_refused_and_change_nothing() {
     assert!(StreamId::new("a\nb").is_err());
     assert!(StreamId::new("x".repeat(129)).is_err());
     let empty = request("p", ExpectedVersion::Any, "c", 0);
-    assert!(matches!(store.append(empty).await, Err(StoreError::InvalidAppend(_))));
+    assert!(matches!(
+        store.append(empty).await,
+        Err(StoreError::InvalidAppend(_))
+    ));
     let no_id = request("p", ExpectedVersion::Any, "", 1);
-    assert!(matches!(store.append(no_id).await, Err(StoreError::InvalidAppend(_))));
+    assert!(matches!(
+        store.append(no_id).await,
+        Err(StoreError::InvalidAppend(_))
+    ));
     let mut huge = request("p", ExpectedVersion::Any, "big", 2);
     huge.events[1].payload = serde_json::json!({ "blob": "x".repeat(200_000) });
-    assert!(matches!(store.append(huge).await, Err(StoreError::InvalidAppend(_))));
+    assert!(matches!(
+        store.append(huge).await,
+        Err(StoreError::InvalidAppend(_))
+    ));
     assert_eq!(store.head().seq, 0);
     // The refused command id was not consumed.
-    let ok = store.append(request("p", ExpectedVersion::Any, "big", 1)).await.unwrap();
+    let ok = store
+        .append(request("p", ExpectedVersion::Any, "big", 1))
+        .await
+        .unwrap();
     assert!(!ok.deduplicated);
 }
 
@@ -119,15 +192,41 @@ async fn read_stream_returns_one_streams_events_from_a_version() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     for i in 0..5 {
-        store.append(request("p", ExpectedVersion::Any, &format!("p{i}"), 1)).await.unwrap();
-        store.append(request("p-longer", ExpectedVersion::Any, &format!("q{i}"), 1)).await.unwrap();
+        store
+            .append(request("p", ExpectedVersion::Any, &format!("p{i}"), 1))
+            .await
+            .unwrap();
+        store
+            .append(request(
+                "p-longer",
+                ExpectedVersion::Any,
+                &format!("q{i}"),
+                1,
+            ))
+            .await
+            .unwrap();
     }
     let events = store.read_stream(&stream("p"), 3).await.unwrap();
     let versions: Vec<u64> = events.iter().map(|e| e.envelope.version).collect();
     assert_eq!(versions, vec![3, 4, 5]);
     assert!(events.iter().all(|e| e.envelope.stream.as_str() == "p"));
-    assert!(store.read_stream(&stream("nope"), 1).await.unwrap().is_empty());
-    assert_eq!(store.read_all(4, 3).await.unwrap().iter().map(|e| e.envelope.seq).collect::<Vec<_>>(), vec![4, 5, 6]);
+    assert!(
+        store
+            .read_stream(&stream("nope"), 1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .read_all(4, 3)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.envelope.seq)
+            .collect::<Vec<_>>(),
+        vec![4, 5, 6]
+    );
     assert!(store.read_all(11, 10).await.unwrap().is_empty());
 }
 
@@ -136,19 +235,28 @@ async fn a_subscription_catches_up_then_follows_live_appends_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     for i in 0..700 {
-        store.append(request("p", ExpectedVersion::Any, &format!("a{i}"), 1)).await.unwrap();
+        store
+            .append(request("p", ExpectedVersion::Any, &format!("a{i}"), 1))
+            .await
+            .unwrap();
     }
     let mut sub = store.subscribe(1);
     let writer = {
         let store = store.clone();
         tokio::spawn(async move {
             for i in 0..300 {
-                store.append(request("q", ExpectedVersion::Any, &format!("b{i}"), 1)).await.unwrap();
+                store
+                    .append(request("q", ExpectedVersion::Any, &format!("b{i}"), 1))
+                    .await
+                    .unwrap();
             }
         })
     };
     for expected in 1..=1000u64 {
-        let e = tokio::time::timeout(Duration::from_secs(30), sub.next()).await.unwrap().unwrap();
+        let e = tokio::time::timeout(Duration::from_secs(30), sub.next())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(e.envelope.seq, expected);
     }
     writer.await.unwrap();
@@ -160,9 +268,17 @@ async fn a_subscription_catches_up_then_follows_live_appends_in_order() {
 async fn appends_after_close_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    store.append(request("p", ExpectedVersion::Any, "c1", 1)).await.unwrap();
+    store
+        .append(request("p", ExpectedVersion::Any, "c1", 1))
+        .await
+        .unwrap();
     store.close();
-    assert!(matches!(store.append(request("p", ExpectedVersion::Any, "c2", 1)).await, Err(StoreError::Closed)));
+    assert!(matches!(
+        store
+            .append(request("p", ExpectedVersion::Any, "c2", 1))
+            .await,
+        Err(StoreError::Closed)
+    ));
     drop(store);
     let reopened = open(dir.path());
     assert_eq!(reopened.head().seq, 1);
@@ -172,8 +288,17 @@ async fn appends_after_close_are_refused() {
 async fn recorded_at_comes_from_the_injected_clock() {
     let dir = tempfile::tempdir().unwrap();
     let fixed: chrono::DateTime<chrono::Utc> = "2018-06-15T02:00:00Z".parse().unwrap();
-    let options = StoreOptions { clock: std::sync::Arc::new(move || fixed), ..Default::default() };
+    let options = StoreOptions {
+        clock: std::sync::Arc::new(move || fixed),
+        ..Default::default()
+    };
     let store = SledStore::open(dir.path(), options).unwrap();
-    store.append(request("p", ExpectedVersion::Any, "c", 1)).await.unwrap();
-    assert_eq!(store.read_all(1, 1).await.unwrap()[0].envelope.recorded_at, fixed);
+    store
+        .append(request("p", ExpectedVersion::Any, "c", 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.read_all(1, 1).await.unwrap()[0].envelope.recorded_at,
+        fixed
+    );
 }

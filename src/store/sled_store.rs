@@ -71,7 +71,11 @@ impl Shared {
 
     /// The stream's current version from its index (0: no such stream).
     pub fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
-        match self.tree.scan_prefix(layout::stream_prefix(stream)).next_back() {
+        match self
+            .tree
+            .scan_prefix(layout::stream_prefix(stream))
+            .next_back()
+        {
             Some(item) => layout::version_of_stream_key(&item?.0),
             None => Ok(0),
         }
@@ -235,7 +239,11 @@ impl EventStore for SledStore {
         Ok(events)
     }
 
-    async fn read_all(&self, from_seq: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn read_all(
+        &self,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         let durable = self.durable_seq();
         let mut events = Vec::with_capacity(limit.min(4096));
         if from_seq > durable {

@@ -84,11 +84,7 @@ fn broken(seq: u64, kind: BreakKind, reason: impl Into<String>) -> ChainBreak {
 
 /// Checks one stored record against the seq it is stored under and the hash before it.
 /// Returns its hash, stream and version.
-fn check_record(
-    seq: u64,
-    record: &[u8],
-    prev: &Hash,
-) -> Result<(Hash, String, u64), ChainBreak> {
+fn check_record(seq: u64, record: &[u8], prev: &Hash) -> Result<(Hash, String, u64), ChainBreak> {
     let malformed = |e: String| broken(seq, BreakKind::Malformed, e);
     let (stored, body) = layout::split_record(record).map_err(|e| malformed(e.to_string()))?;
     let actual = Hash::of(body);
@@ -143,7 +139,11 @@ pub fn verify_tree(
         Some(head) => head,
         None => recorded_head(tree)?,
     };
-    let end = if against.is_some() { recorded.seq } else { u64::MAX };
+    let end = if against.is_some() {
+        recorded.seq
+    } else {
+        u64::MAX
+    };
     let mut report = VerifyReport {
         checked: 0,
         verified_through: Head::default(),
@@ -172,12 +172,18 @@ pub fn verify_tree(
         let seq = layout::seq_of_event_key(&key)?;
         let at = report.verified_through;
         if seq != at.seq + 1 {
-            let why = format!("seq {} is missing (the next stored event is {seq})", at.seq + 1);
+            let why = format!(
+                "seq {} is missing (the next stored event is {seq})",
+                at.seq + 1
+            );
             report.first_break = Some(broken(at.seq + 1, BreakKind::Missing, why));
             return Ok(report);
         }
         if seq > recorded.seq {
-            let why = format!("event stored beyond the recorded chain head {}", recorded.seq);
+            let why = format!(
+                "event stored beyond the recorded chain head {}",
+                recorded.seq
+            );
             report.first_break = Some(broken(seq, BreakKind::BeyondHead, why));
             return Ok(report);
         }
@@ -186,7 +192,8 @@ pub fn verify_tree(
                 if let Some(versions) = versions.as_mut() {
                     let expected = versions.get(&stream).copied().unwrap_or(0) + 1;
                     if version != expected {
-                        let why = format!("stream {stream} has version {version}, expected {expected}");
+                        let why =
+                            format!("stream {stream} has version {version}, expected {expected}");
                         report.first_break = Some(broken(seq, BreakKind::WrongVersion, why));
                         return Ok(report);
                     }
@@ -215,20 +222,32 @@ fn check_end(last: Head, recorded: Head) -> Option<ChainBreak> {
         return Some(broken(last.seq + 1, BreakKind::Missing, why));
     }
     if last.hash != recorded.hash {
-        let why = format!("the last event hashes to {}, the head records {}", last.hash, recorded.hash);
+        let why = format!(
+            "the last event hashes to {}, the head records {}",
+            last.hash, recorded.hash
+        );
         return Some(broken(last.seq, BreakKind::HashMismatch, why));
     }
     None
 }
 
-fn check_checkpoint(tree: &sled::Tree, cp: Checkpoint) -> Result<Result<(), ChainBreak>, StoreError> {
+fn check_checkpoint(
+    tree: &sled::Tree,
+    cp: Checkpoint,
+) -> Result<Result<(), ChainBreak>, StoreError> {
     let Some(record) = tree.get(layout::event_key(cp.seq))? else {
-        let why = format!("the trusted checkpoint's event {} is not in the log (truncated?)", cp.seq);
+        let why = format!(
+            "the trusted checkpoint's event {} is not in the log (truncated?)",
+            cp.seq
+        );
         return Ok(Err(broken(cp.seq, BreakKind::Missing, why)));
     };
     let (stored, body) = layout::split_record(&record)?;
     if stored != cp.hash || Hash::of(body) != cp.hash {
-        let why = format!("the event at the checkpoint does not hash to the trusted {}", cp.hash);
+        let why = format!(
+            "the event at the checkpoint does not hash to the trusted {}",
+            cp.hash
+        );
         return Ok(Err(broken(cp.seq, BreakKind::CheckpointMismatch, why)));
     }
     Ok(Ok(()))
@@ -246,8 +265,15 @@ pub fn check_tail(tree: &sled::Tree) -> Result<Head, StoreError> {
         None => 0,
     };
     if last > recorded.seq {
-        let why = format!("event stored beyond the recorded chain head {}", recorded.seq);
-        return Err(StoreError::Corrupt(broken(recorded.seq + 1, BreakKind::BeyondHead, why)));
+        let why = format!(
+            "event stored beyond the recorded chain head {}",
+            recorded.seq
+        );
+        return Err(StoreError::Corrupt(broken(
+            recorded.seq + 1,
+            BreakKind::BeyondHead,
+            why,
+        )));
     }
     let from = recorded.seq.saturating_sub(TAIL_CHECK).max(1);
     let mut records = Vec::new();
@@ -267,7 +293,11 @@ pub fn check_tail(tree: &sled::Tree) -> Result<Head, StoreError> {
             None => Hash::ZERO,
             Some(h) if h.seq + 1 != seq => {
                 let why = format!("seq {} is missing near the tail", h.seq + 1);
-                return Err(StoreError::Corrupt(broken(h.seq + 1, BreakKind::Missing, why)));
+                return Err(StoreError::Corrupt(broken(
+                    h.seq + 1,
+                    BreakKind::Missing,
+                    why,
+                )));
             }
             Some(h) => h.hash,
         };

@@ -109,17 +109,32 @@ impl Writer {
         let batch = std::mem::take(&mut pending.batch);
         let stats = &self.shared.stats;
         self.shared.tree.apply_batch(batch)?;
-        let fsync = self.shared.durability.lock().unwrap().commit(&self.shared.db)?;
+        let fsync = self
+            .shared
+            .durability
+            .lock()
+            .unwrap()
+            .commit(&self.shared.db)?;
         stats.batches.fetch_add(1, Ordering::Relaxed);
-        stats.events.fetch_add(pending.events as u64, Ordering::Relaxed);
-        stats.fsync_nanos.fetch_add(fsync.as_nanos() as u64, Ordering::Relaxed);
-        stats.largest_batch.fetch_max(pending.events as u64, Ordering::Relaxed);
+        stats
+            .events
+            .fetch_add(pending.events as u64, Ordering::Relaxed);
+        stats
+            .fsync_nanos
+            .fetch_add(fsync.as_nanos() as u64, Ordering::Relaxed);
+        stats
+            .largest_batch
+            .fetch_max(pending.events as u64, Ordering::Relaxed);
         self.shared.publish_durable(self.head);
         Ok(())
     }
 
     /// Decides one append into the pending batch, or says why it cannot be.
-    fn decide(&mut self, pending: &mut Pending, req: AppendRequest) -> Result<Appended, StoreError> {
+    fn decide(
+        &mut self,
+        pending: &mut Pending,
+        req: AppendRequest,
+    ) -> Result<Appended, StoreError> {
         validate(&req)?;
         if let Some(original) = self.original(pending, &req.command_id)? {
             if original.stream != req.stream {
@@ -186,10 +201,17 @@ impl Writer {
         };
         for (seq, version, record) in records {
             pending.batch.insert(&layout::event_key(seq), record);
-            pending.batch.insert(layout::stream_key(&req.stream, version), &seq.to_be_bytes());
+            pending
+                .batch
+                .insert(layout::stream_key(&req.stream, version), &seq.to_be_bytes());
         }
-        pending.batch.insert(layout::command_key(&req.command_id), layout::encode_appended(&appended));
-        pending.batch.insert(layout::HEAD_KEY, &layout::encode_head(&head)[..]);
+        pending.batch.insert(
+            layout::command_key(&req.command_id),
+            layout::encode_appended(&appended),
+        );
+        pending
+            .batch
+            .insert(layout::HEAD_KEY, &layout::encode_head(&head)[..]);
         pending.events += (appended.last_seq - appended.first_seq + 1) as usize;
         pending.commands.insert(req.command_id, appended.clone());
         self.versions.insert(req.stream, appended.last_version);
@@ -198,7 +220,11 @@ impl Writer {
     }
 
     /// The first answer given to this command id, if any (durable, or earlier in this batch).
-    fn original(&self, pending: &Pending, command_id: &str) -> Result<Option<Appended>, StoreError> {
+    fn original(
+        &self,
+        pending: &Pending,
+        command_id: &str,
+    ) -> Result<Option<Appended>, StoreError> {
         if let Some(a) = pending.commands.get(command_id) {
             return Ok(Some(a.clone()));
         }

@@ -25,7 +25,12 @@ pub fn event(i: u64) -> NewEvent {
     }
 }
 
-pub fn request(stream_name: &str, expected: ExpectedVersion, command_id: &str, n: usize) -> AppendRequest {
+pub fn request(
+    stream_name: &str,
+    expected: ExpectedVersion,
+    command_id: &str,
+    n: usize,
+) -> AppendRequest {
     AppendRequest {
         stream: stream(stream_name),
         expected,
