@@ -173,7 +173,7 @@ async fn bad_appends_are_refused_and_change_nothing() {
         Err(StoreError::InvalidAppend(_))
     ));
     let mut huge = request("p", ExpectedVersion::Any, "big", 2);
-    huge.events[1].payload = serde_json::json!({ "blob": "x".repeat(200_000) });
+    huge.events[1].payload = serde_json::json!({ "blob": "x".repeat(200_000) }).into();
     assert!(matches!(
         store.append(huge).await,
         Err(StoreError::InvalidAppend(_))

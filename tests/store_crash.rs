@@ -70,7 +70,7 @@ fn crash_child() {
                     let mut req =
                         request(&format!("w{}", t % 5), ExpectedVersion::Any, &command_id, n);
                     for (k, e) in req.events.iter_mut().enumerate() {
-                        e.payload = payload(&command_id, k);
+                        e.payload = payload(&command_id, k).into();
                     }
                     let a = store.append(req).await.unwrap();
                     // One write per line, so a kill never leaves a line that looks complete.
@@ -194,7 +194,7 @@ async fn every_acknowledged_append_survives_sigkill_and_the_chain_verifies() {
                     "cycle {cycle}: {ack:?}"
                 );
                 assert_eq!(
-                    e.payload,
+                    e.payload.to_value(),
                     payload(&ack.command_id, k),
                     "cycle {cycle}: {ack:?} changed"
                 );

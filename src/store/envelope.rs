@@ -96,12 +96,57 @@ pub struct Actor {
     pub dept: Option<String>,
 }
 
+/// An event's payload: JSON text the store keeps byte for byte and never interprets.
+///
+/// Held as raw JSON rather than a parsed tree, so that writing and reading the log never
+/// builds and tears down maps the store does not look at; readers parse it straight into
+/// their own types with [`Payload::parse`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Payload(Box<serde_json::value::RawValue>);
+
+impl Payload {
+    /// Serialises any value as a payload.
+    pub fn new<T: Serialize + ?Sized>(value: &T) -> Result<Self, StoreError> {
+        serde_json::value::to_raw_value(value)
+            .map(Payload)
+            .map_err(|e| StoreError::Codec(e.to_string()))
+    }
+
+    /// Reads the payload as `T`.
+    pub fn parse<'a, T: Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.0.get())
+    }
+
+    /// The payload as a JSON tree.
+    pub fn to_value(&self) -> serde_json::Value {
+        self.parse().expect("a payload is valid JSON")
+    }
+
+    /// The JSON text exactly as stored.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl From<serde_json::Value> for Payload {
+    fn from(value: serde_json::Value) -> Self {
+        Payload::new(&value).expect("a JSON value always serialises")
+    }
+}
+
+impl PartialEq for Payload {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
 /// One event as the caller hands it to the store.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewEvent {
     pub event_type: String,
     pub schema_version: u32,
-    pub payload: serde_json::Value,
+    pub payload: Payload,
 }
 
 /// Everything one `append` call carries: the events of one command, all landing together.
@@ -145,14 +190,13 @@ pub struct Envelope {
     pub actor: Actor,
     pub command_id: String,
     pub correlation_id: Option<Uuid>,
-    pub payload: serde_json::Value,
+    pub payload: Payload,
     pub prev_hash: Hash,
 }
 
 /// An event read back from the log: its envelope and the hash of its stored bytes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecordedEvent {
-    #[serde(flatten)]
     pub envelope: Envelope,
     pub hash: Hash,
 }

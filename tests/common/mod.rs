@@ -21,7 +21,7 @@ pub fn event(i: u64) -> NewEvent {
     NewEvent {
         event_type: "ProgressReported".into(),
         schema_version: 1,
-        payload: json!({ "n": i, "narrative": "完成投资进度，设备安装调试中" }),
+        payload: json!({ "n": i, "narrative": "完成投资进度，设备安装调试中" }).into(),
     }
 }
 
