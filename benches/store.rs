@@ -77,9 +77,22 @@ async fn appenders(appenders: usize, per_appender: u64) -> (f64, f64) {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let stats = store.stats();
-    let batches = stats.batches.load(std::sync::atomic::Ordering::Relaxed) as f64;
-    let events = stats.events.load(std::sync::atomic::Ordering::Relaxed) as f64;
-    ((appenders as u64 * per_appender) as f64 / elapsed, events / batches)
+    let get =
+        |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed) as f64;
+    let batches = get(&stats.batches);
+    if std::env::var("BENCH_VERBOSE").is_ok() {
+        println!(
+            "  per batch: write {:.2} ms, flush {:.2} ms, fsync {:.2} ms; wall {:.2} ms",
+            get(&stats.write_nanos) / batches / 1e6,
+            get(&stats.flush_nanos) / batches / 1e6,
+            get(&stats.fsync_nanos) / batches / 1e6,
+            elapsed * 1e3 / batches
+        );
+    }
+    (
+        (appenders as u64 * per_appender) as f64 / elapsed,
+        get(&stats.events) / batches,
+    )
 }
 
 /// Writes `n` events quickly (64 appenders, 16 events per call) and closes the store.
@@ -92,7 +105,11 @@ async fn fill(dir: &std::path::Path, n: u64) -> u64 {
         tasks.push(tokio::spawn(async move {
             for i in 0..per_task {
                 let events = (0..16).map(|k| event(i * 16 + k)).collect();
-                let req = append_request(&format!("p-{}", (a * 131 + i) % 10_000), format!("f{a}-{i}"), events);
+                let req = append_request(
+                    &format!("p-{}", (a * 131 + i) % 10_000),
+                    format!("f{a}-{i}"),
+                    events,
+                );
                 store.append(req).await.unwrap();
             }
         }));
@@ -113,6 +130,11 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
 
+    if args.iter().any(|a| a == "--appenders-only") {
+        let (rate, batch) = appenders(64, 4_000).await;
+        println!("64 appenders: {rate:.0} events/s, mean batch {batch:.0}");
+        return;
+    }
     let sample = append_request("p-1", "x".into(), vec![event(1)]);
     println!(
         "event payload {} bytes; stored body about {} bytes",
@@ -124,7 +146,11 @@ async fn main() {
     for _ in 0..RUNS {
         one.push(appenders(1, 3_000).await.0);
     }
-    println!("durable appends, 1 appender:   median {:>8.0} events/s ({})", median(one.clone()), spread(&one));
+    println!(
+        "durable appends, 1 appender:   median {:>8.0} events/s ({})",
+        median(one.clone()),
+        spread(&one)
+    );
 
     let mut many = Vec::new();
     let mut sizes = Vec::new();
@@ -143,7 +169,10 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let written = fill(dir.path(), events).await;
-    println!("filled {written} events in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "filled {written} events in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let mut opens = Vec::new();
     let mut reads = Vec::new();
@@ -160,9 +189,21 @@ async fn main() {
         drop(store);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    println!("open with {written} events:  median {:>8.1} ms ({})", median(opens.clone()), spread_ms(&opens));
-    println!("read_all:                     median {:>8.0} events/s ({})", median(reads.clone()), spread(&reads));
-    println!("verify:                       median {:>8.0} events/s ({})", median(verifies.clone()), spread(&verifies));
+    println!(
+        "open with {written} events:  median {:>8.1} ms ({})",
+        median(opens.clone()),
+        spread_ms(&opens)
+    );
+    println!(
+        "read_all:                     median {:>8.0} events/s ({})",
+        median(reads.clone()),
+        spread(&reads)
+    );
+    println!(
+        "verify:                       median {:>8.0} events/s ({})",
+        median(verifies.clone()),
+        spread(&verifies)
+    );
 }
 
 fn spread_ms(xs: &[f64]) -> String {

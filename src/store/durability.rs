@@ -43,13 +43,14 @@ impl Durability {
     }
 
     /// Flushes sled and then forces what it wrote to stable storage. Returns the time spent in
-    /// the fsyncs, for the metrics.
-    pub fn commit(&mut self, db: &sled::Db) -> Result<Duration, super::StoreError> {
-        db.flush()?;
+    /// sled's flush and in the fsyncs, for the metrics.
+    pub fn commit(&mut self, db: &sled::Db) -> Result<(Duration, Duration), super::StoreError> {
         let started = Instant::now();
+        db.flush()?;
+        let flushed = Instant::now();
         self.db_file.sync_data()?;
         self.sync_new_blobs()?;
-        Ok(started.elapsed())
+        Ok((flushed - started, flushed.elapsed()))
     }
 
     fn sync_new_blobs(&mut self) -> io::Result<()> {

@@ -1,22 +1,27 @@
 //! How the log is laid out in its one sled tree, and how a record's bytes look.
 //!
-//! Everything lives in a single tree so that one `apply_batch` — atomic in sled, also across
-//! a crash — writes a whole group commit: events, their stream-index entries, the
-//! idempotency records and the chain head land together or not at all. (sled's multi-tree
-//! transactions would give the same, at a third of the speed.)
+//! Two trees. `log` is the source of truth: the events and the chain head, written by one
+//! `apply_batch` per group commit — atomic in sled, also across a crash — so the head always
+//! names the last event. `index` holds what can be derived from `log` again (see
+//! [`indexer`](super::indexer)): the stream index, the idempotency records, and the watermark
+//! up to which they are complete.
 //!
-//! | key | value |
-//! |---|---|
-//! | `e` seq(u64 BE) | record: blake3(body) (32 bytes) ‖ body (the [`Envelope`] as JSON) |
-//! | `s` len(u16 BE) stream version(u64 BE) | seq (u64 BE) — the stream index; its last entry is the stream head |
-//! | `c` command id | the [`Appended`] answer, as JSON |
-//! | `h` | chain head: seq (u64 BE) ‖ hash (32 bytes) |
+//! | tree | key | value |
+//! |---|---|---|
+//! | log | `e` seq (u64 BE) | record: blake3(body) (32 bytes) ‖ body (the [`Envelope`] as JSON) |
+//! | log | `h` | chain head: seq (u64 BE) ‖ hash (32 bytes) |
+//! | index | `s` len (u16 BE) stream version (u64 BE) | seq (u64 BE); a stream's last entry is its head |
+//! | index | `c` command id | the [`Appended`] answer, as JSON |
+//! | index | `i` | indexed-through watermark (u64 BE) |
 
 use super::envelope::{Appended, Envelope, Head, StreamId};
 use super::error::StoreError;
 use super::hash::Hash;
 
+pub const LOG_TREE: &str = "log";
+pub const INDEX_TREE: &str = "index";
 pub const HEAD_KEY: &[u8] = b"h";
+pub const INDEXED_KEY: &[u8] = b"i";
 const EVENT: u8 = b'e';
 const STREAM: u8 = b's';
 const COMMAND: u8 = b'c';
@@ -115,6 +120,23 @@ pub fn split_record(record: &[u8]) -> Result<(Hash, &[u8]), StoreError> {
         return Err(StoreError::Codec("record shorter than its hash".into()));
     }
     Ok((Hash(record[..32].try_into().unwrap()), &record[32..]))
+}
+
+/// The fields that link an event into the chain and its stream, read from a body without
+/// materialising the payload.
+#[derive(serde::Deserialize)]
+pub struct Links<'a> {
+    pub seq: u64,
+    #[serde(borrow)]
+    pub stream: std::borrow::Cow<'a, str>,
+    pub version: u64,
+    #[serde(borrow)]
+    pub command_id: std::borrow::Cow<'a, str>,
+    pub prev_hash: Hash,
+}
+
+pub fn decode_links(body: &[u8]) -> Result<Links<'_>, StoreError> {
+    serde_json::from_slice(body).map_err(|e| StoreError::Codec(e.to_string()))
 }
 
 pub fn decode_envelope(body: &[u8]) -> Result<Envelope, StoreError> {

@@ -3,8 +3,9 @@
 //! durable; every event is hash-chained to the one before it.
 //!
 //! ```text
-//! append ─▶ channel ─▶ writer (batch: decide seq/version/hash) ─▶ apply_batch ─▶ flush + fdatasync ─▶ ack
-//!                                                                               └─▶ durable head ─▶ reads, subscribers
+//! append ─▶ channel ─▶ writer: decide seq/version/hash ─▶ apply_batch ─▶ flush + fdatasync ─▶ ack
+//!                                                                            ├─▶ durable head ─▶ reads, subscribers
+//!                                                                            └─▶ indexer ─▶ stream index, idempotency records
 //! ```
 
 mod durability;
@@ -12,6 +13,7 @@ mod envelope;
 mod error;
 mod event_store;
 mod hash;
+mod indexer;
 mod layout;
 mod sled_store;
 mod verify;

@@ -1,5 +1,6 @@
-//! The sled backend of [`EventStore`]: opening (with the tail check), reads, and the handle
-//! that forwards appends to the group-commit [`Writer`].
+//! The sled backend of [`EventStore`]: opening (tail check, index catch-up), reads, and the
+//! handle that forwards appends to the group-commit [`Writer`], which feeds the
+//! [`indexer`](super::indexer).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,6 +14,7 @@ use super::durability::Durability;
 use super::envelope::*;
 use super::error::StoreError;
 use super::event_store::EventStore;
+use super::indexer;
 use super::layout;
 use super::verify::{self, VerifyReport};
 use super::writer::{Msg, Writer};
@@ -33,35 +35,60 @@ pub struct StoreOptions {
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
-            cache_capacity: 64 * 1024 * 1024,
+            cache_capacity: std::env::var("DUBAN_CACHE_MB")
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(64)
+                * 1024
+                * 1024,
             max_batch_events: 1024,
             clock: Arc::new(Utc::now),
         }
     }
 }
 
-/// Counters for the metrics endpoint.
+/// Counters of the group commit, for the metrics endpoint and the benchmark.
 #[derive(Debug, Default)]
 pub struct StoreStats {
     pub batches: AtomicU64,
     pub events: AtomicU64,
     pub largest_batch: AtomicU64,
+    /// Time deciding appends and writing them into sled's memory.
+    pub write_nanos: AtomicU64,
+    /// Time in sled's `flush` (its `pwrite` and `sync_file_range`).
+    pub flush_nanos: AtomicU64,
+    /// Time in `fdatasync`.
     pub fsync_nanos: AtomicU64,
 }
 
-/// What the reader handles and the writer thread share.
+/// What the reader handles, the writer and the indexer share.
 pub struct Shared {
     pub db: sled::Db,
-    pub tree: sled::Tree,
+    /// Events and the chain head: the source of truth.
+    pub log: sled::Tree,
+    /// Stream index and idempotency records, derived from `log`.
+    pub index: sled::Tree,
+    /// Every event up to here is in `index`.
+    pub indexed_through: AtomicU64,
     pub durability: Mutex<Durability>,
     pub clock: Clock,
     pub stats: StoreStats,
     durable_seq: AtomicU64,
     durable: watch::Sender<u64>,
     durable_head: Mutex<Head>,
+    poisoned: Mutex<Option<String>>,
 }
 
 impl Shared {
+    /// Refuses all further writes, for the reason given.
+    pub fn poison(&self, why: String) {
+        self.poisoned.lock().unwrap().get_or_insert(why);
+    }
+
+    pub fn poisoned(&self) -> Option<String> {
+        self.poisoned.lock().unwrap().clone()
+    }
+
     /// Called by the writer after a batch is durable, before any caller hears of it.
     pub fn publish_durable(&self, head: Head) {
         *self.durable_head.lock().unwrap() = head;
@@ -72,7 +99,7 @@ impl Shared {
     /// The stream's current version from its index (0: no such stream).
     pub fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
         match self
-            .tree
+            .index
             .scan_prefix(layout::stream_prefix(stream))
             .next_back()
         {
@@ -83,7 +110,7 @@ impl Shared {
 
     fn read_event(&self, seq: u64) -> Result<RecordedEvent, StoreError> {
         let record = self
-            .tree
+            .log
             .get(layout::event_key(seq))?
             .ok_or_else(|| StoreError::Codec(format!("event {seq} is indexed but not stored")))?;
         decode_event(&record)
@@ -102,7 +129,7 @@ struct Inner {
     shared: Arc<Shared>,
     path: PathBuf,
     sender: Mutex<Option<mpsc::Sender<Msg>>>,
-    writer: Mutex<Option<JoinHandle<()>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Drop for Inner {
@@ -112,10 +139,11 @@ impl Drop for Inner {
 }
 
 impl Inner {
-    /// Stops taking appends, lets the writer finish what it has, and waits for it.
+    /// Stops taking appends, lets the writer and then the indexer finish what they have, and
+    /// waits for both.
     fn shutdown(&self) {
         self.sender.lock().unwrap().take();
-        if let Some(handle) = self.writer.lock().unwrap().take() {
+        for handle in self.threads.lock().unwrap().drain(..) {
             let _ = handle.join();
         }
     }
@@ -131,35 +159,50 @@ pub struct SledStore {
 impl SledStore {
     /// Opens (or creates) the log in `dir` and checks its tail; refuses a broken log.
     pub fn open(dir: impl AsRef<Path>, options: StoreOptions) -> Result<Self, StoreError> {
-        let (db, tree) = open_tree(dir.as_ref(), &options)?;
-        let head = verify::check_tail(&tree)?;
-        let mut durability = Durability::open(dir.as_ref())?;
+        let dir = dir.as_ref();
+        let (db, log, index) = open_trees(dir, &options)?;
+        let head = verify::check_tail(&log)?;
+        let mut durability = Durability::open(dir)?;
         // Whatever sled recovered after a crash may not have reached the disk yet: make it
         // durable before serving it.
         durability.commit(&db)?;
         let (durable, _) = watch::channel(head.seq);
         let shared = Arc::new(Shared {
             db,
-            tree,
+            log,
+            index,
+            indexed_through: AtomicU64::new(0),
             durability: Mutex::new(durability),
             clock: options.clock.clone(),
             stats: StoreStats::default(),
             durable_seq: AtomicU64::new(head.seq),
             durable,
             durable_head: Mutex::new(head),
+            poisoned: Mutex::new(None),
         });
+        let indexed = indexer::catch_up(&shared, head.seq)?;
+        shared.indexed_through.store(indexed, Ordering::Release);
+
+        let (index_tx, index_rx) = mpsc::channel();
+        let indexer_thread = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("duban-log-indexer".into())
+                .spawn(move || indexer::run(shared, index_rx))?
+        };
         let (tx, rx) = mpsc::channel();
-        let writer = Writer::new(shared.clone(), head, options.max_batch_events);
-        let handle = std::thread::Builder::new()
+        let writer = Writer::new(shared.clone(), head, index_tx, options.max_batch_events);
+        let writer_thread = std::thread::Builder::new()
             .name("duban-log-writer".into())
             .spawn(move || writer.run(rx))?;
-        tracing::info!(dir = %dir.as_ref().display(), seq = head.seq, "event log open");
+        tracing::info!(dir = %dir.display(), seq = head.seq, "event log open");
         Ok(Self {
             inner: Arc::new(Inner {
                 shared,
-                path: dir.as_ref().to_path_buf(),
+                path: dir.to_path_buf(),
                 sender: Mutex::new(Some(tx)),
-                writer: Mutex::new(Some(handle)),
+                // Joined in this order: the writer first, whose end stops the indexer.
+                threads: Mutex::new(vec![writer_thread, indexer_thread]),
             }),
         })
     }
@@ -170,8 +213,8 @@ impl SledStore {
         dir: impl AsRef<Path>,
         from: Option<Checkpoint>,
     ) -> Result<VerifyReport, StoreError> {
-        let (_db, tree) = open_tree(dir.as_ref(), &StoreOptions::default())?;
-        verify::verify_tree(&tree, from, None)
+        let (_db, log, _) = open_trees(dir.as_ref(), &StoreOptions::default())?;
+        verify::verify_tree(&log, from, None)
     }
 
     /// Stops accepting appends, finishes and syncs those in flight, and waits for the writer.
@@ -193,7 +236,10 @@ impl SledStore {
     }
 }
 
-fn open_tree(dir: &Path, options: &StoreOptions) -> Result<(sled::Db, sled::Tree), StoreError> {
+fn open_trees(
+    dir: &Path,
+    options: &StoreOptions,
+) -> Result<(sled::Db, sled::Tree, sled::Tree), StoreError> {
     std::fs::create_dir_all(dir)?;
     let db = sled::Config::new()
         .path(dir)
@@ -202,8 +248,9 @@ fn open_tree(dir: &Path, options: &StoreOptions) -> Result<(sled::Db, sled::Tree
         // No background flusher: every flush is ours, followed by an fdatasync.
         .flush_every_ms(None)
         .open()?;
-    let tree = db.open_tree("log")?;
-    Ok((db, tree))
+    let log = db.open_tree(layout::LOG_TREE)?;
+    let index = db.open_tree(layout::INDEX_TREE)?;
+    Ok((db, log, index))
 }
 
 impl EventStore for SledStore {
@@ -224,17 +271,31 @@ impl EventStore for SledStore {
         stream: &StreamId,
         from_version: u64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let durable = self.durable_seq();
         let shared = &self.inner.shared;
+        // Read the watermark before the index: entries up to it are certainly there.
+        let indexed = shared.indexed_through.load(Ordering::Acquire);
+        let durable = self.durable_seq();
         let from = layout::stream_key(stream, from_version.max(1));
         let to = layout::stream_key(stream, u64::MAX);
         let mut events = Vec::new();
-        for item in shared.tree.range(from..=to) {
+        for item in shared.index.range(from..=to) {
             let seq = layout::u64_value(&item?.1)?;
-            if seq > durable {
+            if seq > indexed.min(durable) {
                 break;
             }
             events.push(shared.read_event(seq)?);
+        }
+        // The few durable events the indexer has not reached yet.
+        if durable > indexed {
+            let gap = layout::event_key(indexed + 1)..=layout::event_key(durable);
+            for item in shared.log.range(gap) {
+                let (_, record) = item?;
+                let (_, body) = layout::split_record(&record)?;
+                let links = layout::decode_links(body)?;
+                if links.stream == stream.as_str() && links.version >= from_version {
+                    events.push(decode_event(&record)?);
+                }
+            }
         }
         Ok(events)
     }
@@ -250,7 +311,7 @@ impl EventStore for SledStore {
             return Ok(events);
         }
         let range = layout::event_key(from_seq.max(1))..=layout::event_key(durable);
-        for item in self.inner.shared.tree.range(range).take(limit) {
+        for item in self.inner.shared.log.range(range).take(limit) {
             events.push(decode_event(&item?.1)?);
         }
         Ok(events)
@@ -265,7 +326,7 @@ impl EventStore for SledStore {
     }
 
     async fn verify(&self, from: Option<Checkpoint>) -> Result<VerifyReport, StoreError> {
-        let tree = self.inner.shared.tree.clone();
+        let tree = self.inner.shared.log.clone();
         let durable = self.head();
         tokio::task::spawn_blocking(move || verify::verify_tree(&tree, from, Some(durable)))
             .await

@@ -64,16 +64,6 @@ impl VerifyReport {
     }
 }
 
-/// The fields verification needs, read without materialising the payload.
-#[derive(Deserialize)]
-struct Links<'a> {
-    seq: u64,
-    #[serde(borrow)]
-    stream: std::borrow::Cow<'a, str>,
-    version: u64,
-    prev_hash: Hash,
-}
-
 fn broken(seq: u64, kind: BreakKind, reason: impl Into<String>) -> ChainBreak {
     ChainBreak {
         seq,
@@ -95,7 +85,7 @@ fn check_record(seq: u64, record: &[u8], prev: &Hash) -> Result<(Hash, String, u
             format!("stored bytes hash to {actual}, the record says {stored}"),
         ));
     }
-    let links: Links = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
+    let links = layout::decode_links(body).map_err(|e| malformed(e.to_string()))?;
     if links.seq != seq {
         return Err(broken(
             seq,

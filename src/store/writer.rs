@@ -2,27 +2,30 @@
 //!
 //! Every append goes through a channel to this single thread. It takes the first waiting
 //! request, then everything else already queued (up to a batch limit), decides each one —
-//! idempotency, expected version, seq and version numbers, the hash chain — writes the whole
-//! batch with one atomic `apply_batch`, makes it durable with one flush + fdatasync
-//! ([`Durability`]), publishes the new durable head, and only then answers every caller.
-//! While one batch is being synced the next one queues up, so the fsync is paid once per
-//! batch, not per event.
+//! idempotency, expected version, seq and version numbers, the hash chain — writes the
+//! batch's events and the new chain head with one atomic `apply_batch`, makes it durable with
+//! one flush + fdatasync ([`Durability`](super::durability::Durability)), publishes the new
+//! durable head, and only then answers every caller. While one batch is being synced the next
+//! one queues up, so the fsync is paid once per batch, not per event. The batch's index
+//! entries go to the [`indexer`](super::indexer) afterwards.
 //!
 //! Being the only writer is what makes `seq` gapless and versions contiguous without locks:
 //! nothing else ever assigns them. Should a write or a sync fail, the thread answers the batch
 //! with the error and refuses everything after it (the in-memory head could otherwise run
 //! ahead of the disk); reopening the store recovers from what is on disk.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, RecvError, TryRecvError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvError, Sender, TryRecvError};
+use std::time::Instant;
 
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::envelope::*;
 use super::error::StoreError;
+use super::indexer::IndexWork;
 use super::layout;
 use super::sled_store::Shared;
 
@@ -36,8 +39,14 @@ pub enum Msg {
 pub struct Writer {
     shared: Arc<Shared>,
     head: Head,
-    /// Versions of the streams touched so far; a miss reads the stream index.
+    /// Versions of every stream appended to since the store opened (a few per key project);
+    /// a stream not in here has no unindexed events, so its index entry is current.
     versions: HashMap<StreamId, u64>,
+    /// Answers decided but perhaps not yet in the index, oldest first, until the indexer's
+    /// watermark passes them.
+    unindexed: HashMap<String, Appended>,
+    unindexed_order: VecDeque<(u64, String)>,
+    indexer: Sender<IndexWork>,
     max_batch_events: usize,
 }
 
@@ -47,30 +56,39 @@ struct Pending {
     batch: sled::Batch,
     events: usize,
     answers: Vec<(Reply, Result<Appended, StoreError>)>,
-    /// Command ids decided in this batch, not yet visible in sled.
-    commands: HashMap<String, Appended>,
+    /// The appends decided in this batch, in order, with their command ids.
+    decided: Vec<(String, Appended)>,
 }
 
 impl Writer {
-    pub fn new(shared: Arc<Shared>, head: Head, max_batch_events: usize) -> Self {
+    pub fn new(
+        shared: Arc<Shared>,
+        head: Head,
+        indexer: Sender<IndexWork>,
+        max_batch_events: usize,
+    ) -> Self {
         Self {
             shared,
             head,
             versions: HashMap::new(),
+            unindexed: HashMap::new(),
+            unindexed_order: VecDeque::new(),
+            indexer,
             max_batch_events,
         }
     }
 
     /// Runs until every sender is gone.
     pub fn run(mut self, rx: Receiver<Msg>) {
-        let mut poisoned: Option<String> = None;
         loop {
             let first = match rx.recv() {
                 Ok(msg) => msg,
                 Err(RecvError) => return,
             };
+            let started = Instant::now();
             let mut pending = Pending::default();
             let mut next = Some(first);
+            let poisoned = self.shared.poisoned();
             while let Some(Msg::Append(req, reply)) = next {
                 if let Some(why) = &poisoned {
                     let _ = reply.send(Err(StoreError::Poisoned(why.clone())));
@@ -87,44 +105,62 @@ impl Writer {
                     }
                 };
             }
-            if let Err(e) = self.commit(&mut pending) {
+            if let Err(e) = self.commit(&mut pending, started) {
                 tracing::error!(error = %e, "group commit failed; the store refuses further writes");
-                poisoned = Some(e.to_string());
+                self.shared.poison(e.to_string());
                 for (reply, outcome) in pending.answers.drain(..) {
                     let failed = outcome.and(Err(StoreError::Poisoned(e.to_string())));
                     let _ = reply.send(failed);
                 }
+                continue;
             }
             for (reply, outcome) in pending.answers {
                 let _ = reply.send(outcome);
             }
+            self.hand_to_indexer(pending.decided);
+        }
+    }
+
+    /// Sends the batch's index entries to the indexer, and forgets the answers it has indexed.
+    fn hand_to_indexer(&mut self, decided: Vec<(String, Appended)>) {
+        if !decided.is_empty() {
+            let mut work = IndexWork::new();
+            for (command_id, appended) in &decided {
+                work.add(command_id, appended);
+            }
+            // The indexer only stops after a failure, which poisons the store: nothing to do.
+            let _ = self.indexer.send(work);
+        }
+        let indexed = self.shared.indexed_through.load(Ordering::Acquire);
+        while let Some((seq, _)) = self.unindexed_order.front() {
+            if *seq > indexed {
+                break;
+            }
+            let (_, command_id) = self.unindexed_order.pop_front().unwrap();
+            self.unindexed.remove(&command_id);
         }
     }
 
     /// Writes the batch and makes it durable; the answers are sent by the caller afterwards.
-    fn commit(&mut self, pending: &mut Pending) -> Result<(), StoreError> {
+    fn commit(&mut self, pending: &mut Pending, started: Instant) -> Result<(), StoreError> {
         if pending.events == 0 {
             return Ok(());
         }
-        let batch = std::mem::take(&mut pending.batch);
+        let mut batch = std::mem::take(&mut pending.batch);
+        batch.insert(layout::HEAD_KEY, &layout::encode_head(&self.head)[..]);
+        self.shared.log.apply_batch(batch)?;
+        let written = started.elapsed();
+        let mut durability = self.shared.durability.lock().unwrap();
+        let (flush, fsync) = durability.commit(&self.shared.db)?;
         let stats = &self.shared.stats;
-        self.shared.tree.apply_batch(batch)?;
-        let fsync = self
-            .shared
-            .durability
-            .lock()
-            .unwrap()
-            .commit(&self.shared.db)?;
-        stats.batches.fetch_add(1, Ordering::Relaxed);
-        stats
-            .events
-            .fetch_add(pending.events as u64, Ordering::Relaxed);
-        stats
-            .fsync_nanos
-            .fetch_add(fsync.as_nanos() as u64, Ordering::Relaxed);
-        stats
-            .largest_batch
-            .fetch_max(pending.events as u64, Ordering::Relaxed);
+        let add = |counter: &AtomicU64, n: u64| counter.fetch_add(n, Ordering::Relaxed);
+        add(&stats.batches, 1);
+        add(&stats.events, pending.events as u64);
+        add(&stats.write_nanos, written.as_nanos() as u64);
+        add(&stats.flush_nanos, flush.as_nanos() as u64);
+        add(&stats.fsync_nanos, fsync.as_nanos() as u64);
+        let largest = &stats.largest_batch;
+        largest.fetch_max(pending.events as u64, Ordering::Relaxed);
         self.shared.publish_durable(self.head);
         Ok(())
     }
@@ -136,7 +172,7 @@ impl Writer {
         req: AppendRequest,
     ) -> Result<Appended, StoreError> {
         validate(&req)?;
-        if let Some(original) = self.original(pending, &req.command_id)? {
+        if let Some(original) = self.original(&req.command_id)? {
             if original.stream != req.stream {
                 return Err(StoreError::CommandIdReused {
                     command_id: req.command_id,
@@ -189,7 +225,7 @@ impl Writer {
                 seq: envelope.seq,
                 hash,
             };
-            records.push((envelope.seq, envelope.version, record));
+            records.push((envelope.seq, record));
         }
         let appended = Appended {
             stream: req.stream.clone(),
@@ -199,36 +235,27 @@ impl Writer {
             last_seq: head.seq,
             deduplicated: false,
         };
-        for (seq, version, record) in records {
+        for (seq, record) in records {
             pending.batch.insert(&layout::event_key(seq), record);
-            pending
-                .batch
-                .insert(layout::stream_key(&req.stream, version), &seq.to_be_bytes());
         }
-        pending.batch.insert(
-            layout::command_key(&req.command_id),
-            layout::encode_appended(&appended),
-        );
-        pending
-            .batch
-            .insert(layout::HEAD_KEY, &layout::encode_head(&head)[..]);
         pending.events += (appended.last_seq - appended.first_seq + 1) as usize;
-        pending.commands.insert(req.command_id, appended.clone());
+        self.unindexed
+            .insert(req.command_id.clone(), appended.clone());
+        self.unindexed_order
+            .push_back((appended.last_seq, req.command_id.clone()));
+        pending.decided.push((req.command_id, appended.clone()));
         self.versions.insert(req.stream, appended.last_version);
         self.head = head;
         Ok(appended)
     }
 
-    /// The first answer given to this command id, if any (durable, or earlier in this batch).
-    fn original(
-        &self,
-        pending: &Pending,
-        command_id: &str,
-    ) -> Result<Option<Appended>, StoreError> {
-        if let Some(a) = pending.commands.get(command_id) {
+    /// The first answer given to this command id, if any: decided since the indexer's
+    /// watermark (perhaps earlier in this very batch), or indexed.
+    fn original(&self, command_id: &str) -> Result<Option<Appended>, StoreError> {
+        if let Some(a) = self.unindexed.get(command_id) {
             return Ok(Some(a.clone()));
         }
-        match self.shared.tree.get(layout::command_key(command_id))? {
+        match self.shared.index.get(layout::command_key(command_id))? {
             Some(bytes) => Ok(Some(layout::decode_appended(&bytes)?)),
             None => Ok(None),
         }
