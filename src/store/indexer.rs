@@ -1,21 +1,19 @@
 //! The derived indexes of the log — stream index and idempotency records — kept right behind
-//! the durable head by their own thread.
+//! the durable head.
 //!
 //! Why not write them in the group commit itself: measured here, sled spends about as much
 //! CPU on each random-key index insert as on an event, so writing three keys per event on the
 //! commit path cut durable throughput by more than half. The indexes are derivable from the
 //! events (every envelope carries its stream, version and command id), so they need neither
-//! atomicity with the events nor an fsync of their own: the indexer applies them after the
-//! batch is acknowledged, while the writer waits on the next batch's fsync, together with an
-//! `indexed_through` watermark in the same atomic batch. After a crash, [`catch_up`] re-derives
+//! atomicity with the events nor an fsync of their own: the writer applies them once the
+//! batch is durable, while the next batch's fsync runs, together with an `indexed_through`
+//! watermark in the same atomic batch. After a crash, [`catch_up`] re-derives
 //! whatever lies between the watermark and the head before the store serves anything.
 //!
 //! Readers and the writer never depend on the indexer being current: the writer remembers
 //! what it decided since the watermark, and `read_stream` scans the few events past it.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::Receiver;
 
 use super::envelope::{Appended, StreamId};
 use super::error::StoreError;
@@ -47,7 +45,7 @@ impl IndexWork {
         self.through = self.through.max(appended.last_seq);
     }
 
-    fn apply(self, shared: &Shared) -> Result<(), StoreError> {
+    pub fn apply(self, shared: &Shared) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         for (k, v) in self.entries {
             batch.insert(k, v);
@@ -58,21 +56,6 @@ impl IndexWork {
             .indexed_through
             .fetch_max(self.through, Ordering::Release);
         Ok(())
-    }
-}
-
-/// The indexer thread: applies work as it comes, merging whatever has queued up.
-pub fn run(shared: Arc<Shared>, rx: Receiver<IndexWork>) {
-    while let Ok(mut work) = rx.recv() {
-        while let Ok(more) = rx.try_recv() {
-            work.entries.extend(more.entries);
-            work.through = work.through.max(more.through);
-        }
-        if let Err(e) = work.apply(&shared) {
-            tracing::error!(error = %e, "indexing failed; the store refuses further writes");
-            shared.poison(format!("indexing failed: {e}"));
-            return;
-        }
     }
 }
 

@@ -129,7 +129,7 @@ struct Inner {
     shared: Arc<Shared>,
     path: PathBuf,
     sender: Mutex<Option<mpsc::Sender<Msg>>>,
-    threads: Mutex<Vec<JoinHandle<()>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Drop for Inner {
@@ -139,11 +139,10 @@ impl Drop for Inner {
 }
 
 impl Inner {
-    /// Stops taking appends, lets the writer and then the indexer finish what they have, and
-    /// waits for both.
+    /// Stops taking appends, lets the writer finish what it has, and waits for it.
     fn shutdown(&self) {
         self.sender.lock().unwrap().take();
-        for handle in self.threads.lock().unwrap().drain(..) {
+        if let Some(handle) = self.writer.lock().unwrap().take() {
             let _ = handle.join();
         }
     }
@@ -183,15 +182,8 @@ impl SledStore {
         let indexed = indexer::catch_up(&shared, head.seq)?;
         shared.indexed_through.store(indexed, Ordering::Release);
 
-        let (index_tx, index_rx) = mpsc::channel();
-        let indexer_thread = {
-            let shared = shared.clone();
-            std::thread::Builder::new()
-                .name("duban-log-indexer".into())
-                .spawn(move || indexer::run(shared, index_rx))?
-        };
         let (tx, rx) = mpsc::channel();
-        let writer = Writer::new(shared.clone(), head, index_tx, options.max_batch_events);
+        let writer = Writer::new(shared.clone(), head, options.max_batch_events);
         let writer_thread = std::thread::Builder::new()
             .name("duban-log-writer".into())
             .spawn(move || writer.run(rx))?;
@@ -201,8 +193,7 @@ impl SledStore {
                 shared,
                 path: dir.to_path_buf(),
                 sender: Mutex::new(Some(tx)),
-                // Joined in this order: the writer first, whose end stops the indexer.
-                threads: Mutex::new(vec![writer_thread, indexer_thread]),
+                writer: Mutex::new(Some(writer_thread)),
             }),
         })
     }

@@ -3,11 +3,15 @@
 //! Every append goes through a channel to this single thread. It takes the first waiting
 //! request, then everything else already queued (up to a batch limit), decides each one —
 //! idempotency, expected version, seq and version numbers, the hash chain — writes the
-//! batch's events and the new chain head with one atomic `apply_batch`, makes it durable with
-//! one flush + fdatasync ([`Durability`](super::durability::Durability)), publishes the new
-//! durable head, and only then answers every caller. While one batch is being synced the next
-//! one queues up, so the fsync is paid once per batch, not per event. The batch's index
-//! entries go to the [`indexer`](super::indexer) afterwards.
+//! batch's events and the new chain head with one atomic `apply_batch`, has the
+//! [`Syncer`] make it durable with one flush + fdatasync
+//! ([`Durability`](super::durability::Durability)), publishes the new durable head, and only
+//! then answers every caller. While one batch is being synced the next one queues up, so the
+//! fsync is paid once per batch, not per event.
+//!
+//! The derived index entries of a batch (see [`indexer`](super::indexer)) are written by this
+//! same thread while the *next* batch is being synced — or at once when nothing is waiting —
+//! so they cost no time on the commit path and sled sees a single writer.
 //!
 //! Being the only writer is what makes `seq` gapless and versions contiguous without locks:
 //! nothing else ever assigns them. Should a write or a sync fail, the thread answers the batch
@@ -17,7 +21,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvError, Sender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::thread::JoinHandle;
+use std::time::Duration;
 use std::time::Instant;
 
 use tokio::sync::oneshot;
@@ -42,11 +48,11 @@ pub struct Writer {
     /// Versions of every stream appended to since the store opened (a few per key project);
     /// a stream not in here has no unindexed events, so its index entry is current.
     versions: HashMap<StreamId, u64>,
-    /// Answers decided but perhaps not yet in the index, oldest first, until the indexer's
-    /// watermark passes them.
+    /// Answers decided but not yet in the index, oldest first.
     unindexed: HashMap<String, Appended>,
     unindexed_order: VecDeque<(u64, String)>,
-    indexer: Sender<IndexWork>,
+    /// Index entries of the last durable batch, written while the next one syncs.
+    behind: Option<IndexWork>,
     max_batch_events: usize,
 }
 
@@ -61,30 +67,23 @@ struct Pending {
 }
 
 impl Writer {
-    pub fn new(
-        shared: Arc<Shared>,
-        head: Head,
-        indexer: Sender<IndexWork>,
-        max_batch_events: usize,
-    ) -> Self {
+    pub fn new(shared: Arc<Shared>, head: Head, max_batch_events: usize) -> Self {
         Self {
             shared,
             head,
             versions: HashMap::new(),
             unindexed: HashMap::new(),
             unindexed_order: VecDeque::new(),
-            indexer,
+            behind: None,
             max_batch_events,
         }
     }
 
-    /// Runs until every sender is gone.
+    /// Runs until every sender is gone; then indexes what is left and syncs once more, so a
+    /// clean shutdown leaves nothing for the next open to catch up.
     pub fn run(mut self, rx: Receiver<Msg>) {
-        loop {
-            let first = match rx.recv() {
-                Ok(msg) => msg,
-                Err(RecvError) => return,
-            };
+        let syncer = Syncer::start(self.shared.clone());
+        while let Some(first) = self.next_request(&rx) {
             let started = Instant::now();
             let mut pending = Pending::default();
             let mut next = Some(first);
@@ -96,16 +95,12 @@ impl Writer {
                     let outcome = self.decide(&mut pending, req);
                     pending.answers.push((reply, outcome));
                 }
-                next = if pending.events >= self.max_batch_events {
-                    None
-                } else {
-                    match rx.try_recv() {
-                        Ok(msg) => Some(msg),
-                        Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-                    }
+                next = match pending.events >= self.max_batch_events {
+                    true => None,
+                    false => rx.try_recv().ok(),
                 };
             }
-            if let Err(e) = self.commit(&mut pending, started) {
+            if let Err(e) = self.commit(&mut pending, started, &syncer) {
                 tracing::error!(error = %e, "group commit failed; the store refuses further writes");
                 self.shared.poison(e.to_string());
                 for (reply, outcome) in pending.answers.drain(..) {
@@ -117,20 +112,43 @@ impl Writer {
             for (reply, outcome) in pending.answers {
                 let _ = reply.send(outcome);
             }
-            self.hand_to_indexer(pending.decided);
+            if !pending.decided.is_empty() {
+                let mut work = IndexWork::new();
+                for (command_id, appended) in &pending.decided {
+                    work.add(command_id, appended);
+                }
+                self.behind = Some(work);
+            }
         }
+        if self.index_behind().is_ok() && self.shared.poisoned().is_none() {
+            if let Err(e) = syncer.sync() {
+                tracing::warn!(error = %e, "final sync of the index failed; it is rebuilt at open");
+            }
+        }
+        syncer.stop();
     }
 
-    /// Sends the batch's index entries to the indexer, and forgets the answers it has indexed.
-    fn hand_to_indexer(&mut self, decided: Vec<(String, Appended)>) {
-        if !decided.is_empty() {
-            let mut work = IndexWork::new();
-            for (command_id, appended) in &decided {
-                work.add(command_id, appended);
-            }
-            // The indexer only stops after a failure, which poisons the store: nothing to do.
-            let _ = self.indexer.send(work);
+    /// The next request, or `None` once every sender is gone. Index work left behind is done
+    /// in the idle moment before blocking.
+    fn next_request(&mut self, rx: &Receiver<Msg>) -> Option<Msg> {
+        match rx.try_recv() {
+            Ok(msg) => return Some(msg),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) => {}
         }
+        if let Err(e) = self.index_behind() {
+            tracing::error!(error = %e, "indexing failed; the store refuses further writes");
+            self.shared.poison(format!("indexing failed: {e}"));
+        }
+        rx.recv().ok()
+    }
+
+    /// Writes the index entries of the last durable batch, and forgets the answers they cover.
+    fn index_behind(&mut self) -> Result<(), StoreError> {
+        let Some(work) = self.behind.take() else {
+            return Ok(());
+        };
+        work.apply(&self.shared)?;
         let indexed = self.shared.indexed_through.load(Ordering::Acquire);
         while let Some((seq, _)) = self.unindexed_order.front() {
             if *seq > indexed {
@@ -139,10 +157,17 @@ impl Writer {
             let (_, command_id) = self.unindexed_order.pop_front().unwrap();
             self.unindexed.remove(&command_id);
         }
+        Ok(())
     }
 
     /// Writes the batch and makes it durable; the answers are sent by the caller afterwards.
-    fn commit(&mut self, pending: &mut Pending, started: Instant) -> Result<(), StoreError> {
+    /// The previous batch's index entries are written while the sync runs.
+    fn commit(
+        &mut self,
+        pending: &mut Pending,
+        started: Instant,
+        syncer: &Syncer,
+    ) -> Result<(), StoreError> {
         if pending.events == 0 {
             return Ok(());
         }
@@ -150,8 +175,10 @@ impl Writer {
         batch.insert(layout::HEAD_KEY, &layout::encode_head(&self.head)[..]);
         self.shared.log.apply_batch(batch)?;
         let written = started.elapsed();
-        let mut durability = self.shared.durability.lock().unwrap();
-        let (flush, fsync) = durability.commit(&self.shared.db)?;
+        syncer.begin();
+        let indexed = self.index_behind();
+        let (flush, fsync) = syncer.wait()?;
+        indexed?;
         let stats = &self.shared.stats;
         let add = |counter: &AtomicU64, n: u64| counter.fetch_add(n, Ordering::Relaxed);
         add(&stats.batches, 1);
@@ -286,4 +313,58 @@ fn validate(req: &AppendRequest) -> Result<(), StoreError> {
         return invalid(format!("event type missing in {e:?}"));
     }
     Ok(())
+}
+
+type SyncOutcome = Result<(Duration, Duration), StoreError>;
+
+/// The thread that runs flush + fdatasync, so that the writer can do other work meanwhile.
+struct Syncer {
+    start: Sender<()>,
+    done: Receiver<SyncOutcome>,
+    thread: JoinHandle<()>,
+}
+
+impl Syncer {
+    fn start(shared: Arc<Shared>) -> Self {
+        let (start, requests) = mpsc::channel::<()>();
+        let (finished, done) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("duban-log-sync".into())
+            .spawn(move || {
+                for () in requests {
+                    let outcome = shared.durability.lock().unwrap().commit(&shared.db);
+                    if finished.send(outcome).is_err() {
+                        return;
+                    }
+                }
+            })
+            .expect("the sync thread starts");
+        Self {
+            start,
+            done,
+            thread,
+        }
+    }
+
+    /// Starts a flush + fdatasync of everything written so far.
+    fn begin(&self) {
+        let _ = self.start.send(());
+    }
+
+    /// Waits for the sync begun last.
+    fn wait(&self) -> SyncOutcome {
+        self.done
+            .recv()
+            .unwrap_or_else(|_| Err(StoreError::Poisoned("the sync thread stopped".into())))
+    }
+
+    fn sync(&self) -> SyncOutcome {
+        self.begin();
+        self.wait()
+    }
+
+    fn stop(self) {
+        drop(self.start);
+        let _ = self.thread.join();
+    }
 }
