@@ -10,15 +10,17 @@ use duban::store::*;
 
 const EVENTS: u64 = 120;
 
-/// A closed log of `EVENTS` events over three streams.
+/// A closed log of `EVENTS` events over three streams, three events per append, so chunks
+/// hold several events and some tampering crosses chunk boundaries.
 async fn written_log(dir: &Path) {
     let store = open(dir);
-    for i in 0..EVENTS {
+    for i in 0..EVENTS / 3 {
         let stream = format!("p-{}", i % 3);
-        store
-            .append(request(&stream, ExpectedVersion::Any, &format!("c{i}"), 1))
-            .await
-            .unwrap();
+        let mut req = request(&stream, ExpectedVersion::Any, &format!("c{i}"), 3);
+        for (k, e) in req.events.iter_mut().enumerate() {
+            e.payload = serde_json::json!({ "n": i * 3 + k as u64 + 1 }).into();
+        }
+        store.append(req).await.unwrap();
     }
 }
 
@@ -27,15 +29,19 @@ fn first_break(dir: &Path, from: Option<Checkpoint>) -> ChainBreak {
     report.first_break.expect("the tampering is detected")
 }
 
-fn record(tree: &sled::Tree, seq: u64) -> Vec<u8> {
-    tree.get(event_key(seq)).unwrap().unwrap().to_vec()
-}
-
 /// Changes the log through sled itself, then closes it.
 fn tamper(dir: &Path, change: impl FnOnce(&sled::Tree)) {
     let (db, tree) = raw_tree(dir);
     change(&tree);
     db.flush().unwrap();
+}
+
+fn refused_at(dir: &Path) -> ChainBreak {
+    match SledStore::open(dir, StoreOptions::default()) {
+        Err(StoreError::Corrupt(b)) => b,
+        Err(other) => panic!("refused for another reason: {other}"),
+        Ok(_) => panic!("a broken tail must be refused"),
+    }
 }
 
 #[tokio::test]
@@ -54,7 +60,7 @@ async fn an_intact_log_verifies_from_genesis_and_from_a_checkpoint() {
         }))
         .await
         .unwrap();
-    assert!(online.is_ok());
+    assert!(online.is_ok(), "{online:?}");
     assert_eq!(online.checked, EVENTS - 50);
 }
 
@@ -63,15 +69,15 @@ async fn a_changed_payload_is_reported_at_its_seq() {
     let dir = tempfile::tempdir().unwrap();
     written_log(dir.path()).await;
     tamper(dir.path(), |t| {
-        let mut bytes = record(t, 40);
-        let body = String::from_utf8(bytes[32..].to_vec()).unwrap();
-        // The payload's `"n":0` becomes `"n":1`: still valid JSON, a different fact.
-        let at = 32 + body.find("\"n\":0").unwrap() + 4;
-        bytes[at] ^= 1;
-        t.insert(event_key(40), bytes).unwrap();
+        let mut r = raw_record(t, 41);
+        let body = String::from_utf8(r.body.clone()).unwrap();
+        // `"n":41` becomes `"n":40`: still valid JSON, a different fact.
+        let at = body.find("\"n\":41").unwrap() + 5;
+        r.body[at] ^= 1;
+        put_raw_record(t, 41, r);
     });
     let b = first_break(dir.path(), None);
-    assert_eq!((b.seq, b.kind), (40, BreakKind::HashMismatch));
+    assert_eq!((b.seq, b.kind), (41, BreakKind::HashMismatch));
 }
 
 #[tokio::test]
@@ -79,13 +85,19 @@ async fn a_payload_changed_with_a_recomputed_hash_breaks_the_next_link() {
     let dir = tempfile::tempdir().unwrap();
     written_log(dir.path()).await;
     tamper(dir.path(), |t| {
-        let bytes = record(t, 40);
-        let body = String::from_utf8(bytes[32..].to_vec())
+        let r = raw_record(t, 40);
+        let body = String::from_utf8(r.body)
             .unwrap()
-            .replace("\"n\":0", "\"n\":9");
-        let mut forged = blake3::hash(body.as_bytes()).as_bytes().to_vec();
-        forged.extend_from_slice(body.as_bytes());
-        t.insert(event_key(40), forged).unwrap();
+            .replace("\"n\":40", "\"n\":99");
+        let hash = blake3::hash(body.as_bytes()).as_bytes().to_vec();
+        put_raw_record(
+            t,
+            40,
+            RawRecord {
+                hash,
+                body: body.into_bytes(),
+            },
+        );
     });
     let b = first_break(dir.path(), None);
     assert_eq!((b.seq, b.kind), (41, BreakKind::BrokenLink));
@@ -96,9 +108,9 @@ async fn a_changed_hash_is_reported_at_its_seq() {
     let dir = tempfile::tempdir().unwrap();
     written_log(dir.path()).await;
     tamper(dir.path(), |t| {
-        let mut bytes = record(t, 77);
-        bytes[3] ^= 0xff;
-        t.insert(event_key(77), bytes).unwrap();
+        let mut r = raw_record(t, 77);
+        r.hash[3] ^= 0xff;
+        put_raw_record(t, 77, r);
     });
     let b = first_break(dir.path(), None);
     assert_eq!((b.seq, b.kind), (77, BreakKind::HashMismatch));
@@ -109,10 +121,27 @@ async fn a_missing_event_is_reported_at_its_seq() {
     let dir = tempfile::tempdir().unwrap();
     written_log(dir.path()).await;
     tamper(dir.path(), |t| {
-        t.remove(event_key(60)).unwrap();
+        let mut chunk = RawChunk::holding(t, 62);
+        let i = chunk.index_of(62);
+        chunk.records.remove(i);
+        chunk.store(t);
     });
     let b = first_break(dir.path(), None);
-    assert_eq!((b.seq, b.kind), (60, BreakKind::Missing));
+    assert_eq!((b.seq, b.kind), (62, BreakKind::OutOfSequence));
+}
+
+#[tokio::test]
+async fn a_missing_chunk_is_reported_at_its_first_seq() {
+    let dir = tempfile::tempdir().unwrap();
+    written_log(dir.path()).await;
+    tamper(dir.path(), |t| {
+        let mut chunk = RawChunk::holding(t, 60);
+        chunk.records.clear();
+        chunk.store(t);
+    });
+    // The chunk held 58–60 (appends of three events each).
+    let b = first_break(dir.path(), None);
+    assert_eq!((b.seq, b.kind), (58, BreakKind::OutOfSequence));
 }
 
 #[tokio::test]
@@ -120,12 +149,13 @@ async fn two_swapped_events_are_reported_at_the_first() {
     let dir = tempfile::tempdir().unwrap();
     written_log(dir.path()).await;
     tamper(dir.path(), |t| {
-        let (a, b) = (record(t, 30), record(t, 31));
-        t.insert(event_key(30), b).unwrap();
-        t.insert(event_key(31), a).unwrap();
+        // 30 and 31 lie in different chunks (appends of three: 28–30, 31–33).
+        let (a, b) = (raw_record(t, 30), raw_record(t, 31));
+        put_raw_record(t, 30, b);
+        put_raw_record(t, 31, a);
     });
     let b = first_break(dir.path(), None);
-    assert_eq!((b.seq, b.kind), (30, BreakKind::WrongSeq));
+    assert_eq!((b.seq, b.kind), (30, BreakKind::OutOfSequence));
 }
 
 #[tokio::test]
@@ -133,11 +163,14 @@ async fn a_duplicated_event_is_reported_where_it_stands() {
     let dir = tempfile::tempdir().unwrap();
     written_log(dir.path()).await;
     tamper(dir.path(), |t| {
-        let copy = record(t, 90);
-        t.insert(event_key(91), copy).unwrap();
+        let mut chunk = RawChunk::holding(t, 89);
+        let i = chunk.index_of(89);
+        let copy = chunk.records[i].clone();
+        chunk.records.insert(i + 1, copy);
+        chunk.store(t);
     });
     let b = first_break(dir.path(), None);
-    assert_eq!((b.seq, b.kind), (91, BreakKind::WrongSeq));
+    assert_eq!((b.seq, b.kind), (90, BreakKind::OutOfSequence));
 }
 
 #[tokio::test]
@@ -145,26 +178,21 @@ async fn an_event_duplicated_past_the_head_is_reported_and_refused_at_open() {
     let dir = tempfile::tempdir().unwrap();
     written_log(dir.path()).await;
     tamper(dir.path(), |t| {
-        let copy = record(t, EVENTS);
-        t.insert(event_key(EVENTS + 1), copy).unwrap();
+        let mut chunk = RawChunk::holding(t, EVENTS);
+        let copy = chunk.records.last().unwrap().clone();
+        chunk.records.push(copy);
+        chunk.store(t);
     });
     let b = first_break(dir.path(), None);
     assert_eq!((b.seq, b.kind), (EVENTS + 1, BreakKind::BeyondHead));
-    let refused = SledStore::open(dir.path(), StoreOptions::default())
-        .err()
-        .expect("refused");
-    assert!(matches!(refused, StoreError::Corrupt(ChainBreak { seq, .. }) if seq == EVENTS + 1));
+    assert_eq!(refused_at(dir.path()).seq, EVENTS + 1);
 }
 
 #[tokio::test]
 async fn a_truncated_tail_is_reported_at_the_first_missing_seq_and_refused_at_open() {
     let dir = tempfile::tempdir().unwrap();
     written_log(dir.path()).await;
-    tamper(dir.path(), |t| {
-        for seq in 111..=EVENTS {
-            t.remove(event_key(seq)).unwrap();
-        }
-    });
+    tamper(dir.path(), |t| truncate_after(t, 110));
     let b = first_break(dir.path(), None);
     assert_eq!((b.seq, b.kind), (111, BreakKind::Missing));
     let refused = SledStore::open(dir.path(), StoreOptions::default())
@@ -177,6 +205,16 @@ async fn a_truncated_tail_is_reported_at_the_first_missing_seq_and_refused_at_op
     );
 }
 
+/// Removes every event after `last`.
+fn truncate_after(t: &sled::Tree, last: u64) {
+    let mut chunk = RawChunk::holding(t, last);
+    chunk.records.truncate(chunk.index_of(last) + 1);
+    chunk.store(t);
+    for key in t.range(event_key(last + 1)..=event_key(u64::MAX)).keys() {
+        t.remove(key.unwrap()).unwrap();
+    }
+}
+
 #[tokio::test]
 async fn a_tail_truncated_together_with_its_head_is_caught_by_a_trusted_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
@@ -185,12 +223,10 @@ async fn a_tail_truncated_together_with_its_head_is_caught_by_a_trusted_checkpoi
         .unwrap()
         .verified_through;
     tamper(dir.path(), |t| {
-        let new_head = record(t, 100);
-        for seq in 101..=EVENTS {
-            t.remove(event_key(seq)).unwrap();
-        }
+        let new_head = raw_record(t, 100);
+        truncate_after(t, 100);
         let mut head = 100u64.to_be_bytes().to_vec();
-        head.extend_from_slice(&new_head[..32]);
+        head.extend_from_slice(&new_head.hash);
         t.insert(b"h", head).unwrap();
     });
     // Consistent with itself, so only the checkpoint kept elsewhere can tell.
@@ -204,16 +240,12 @@ async fn a_tampered_tail_event_is_refused_at_open_with_its_seq() {
     let dir = tempfile::tempdir().unwrap();
     written_log(dir.path()).await;
     tamper(dir.path(), |t| {
-        let mut bytes = record(t, EVENTS - 3);
-        let last = bytes.len() - 3;
-        bytes[last] ^= 1;
-        t.insert(event_key(EVENTS - 3), bytes).unwrap();
+        let mut r = raw_record(t, EVENTS - 3);
+        let last = r.body.len() - 3;
+        r.body[last] ^= 1;
+        put_raw_record(t, EVENTS - 3, r);
     });
-    match SledStore::open(dir.path(), StoreOptions::default()) {
-        Err(StoreError::Corrupt(b)) => assert_eq!(b.seq, EVENTS - 3),
-        Err(other) => panic!("wrong error {other}"),
-        Ok(_) => panic!("a broken tail must be refused"),
-    }
+    assert_eq!(refused_at(dir.path()).seq, EVENTS - 3);
 }
 
 #[tokio::test]
@@ -221,10 +253,12 @@ async fn verify_names_the_first_break_when_there_are_several() {
     let dir = tempfile::tempdir().unwrap();
     written_log(dir.path()).await;
     tamper(dir.path(), |t| {
-        t.remove(event_key(70)).unwrap();
-        let mut bytes = record(t, 20);
-        bytes[0] ^= 1;
-        t.insert(event_key(20), bytes).unwrap();
+        let mut chunk = RawChunk::holding(t, 70);
+        chunk.records.clear();
+        chunk.store(t);
+        let mut r = raw_record(t, 20);
+        r.hash[0] ^= 1;
+        put_raw_record(t, 20, r);
     });
     assert_eq!(first_break(dir.path(), None).seq, 20);
 }

@@ -20,9 +20,9 @@ pub const MAX_STREAM_ID_LEN: usize = 128;
 pub const MAX_COMMAND_ID_LEN: usize = 200;
 /// Most events one append may carry.
 pub const MAX_EVENTS_PER_APPEND: usize = 1_000;
-/// Largest stored body of one event, in bytes. Bodies stay well below sled's inline-message
-/// threshold (a quarter of a 512 KiB segment), so the common case never becomes a blob file.
-pub const MAX_EVENT_BYTES: usize = 96 * 1024;
+/// Largest stored body of one event, in bytes (the HTTP body limit is 64 KiB too). Bodies
+/// stay well below sled's inline-message threshold (a quarter of a 512 KiB segment).
+pub const MAX_EVENT_BYTES: usize = 64 * 1024;
 
 /// Identifies one stream of events — in duban, one key project.
 ///

@@ -15,6 +15,7 @@
 
 use std::sync::atomic::Ordering;
 
+use super::chunk::Cursor;
 use super::envelope::{Appended, StreamId};
 use super::error::StoreError;
 use super::layout;
@@ -73,13 +74,12 @@ pub fn catch_up(shared: &Shared, head: u64) -> Result<u64, StoreError> {
     let from = persisted_watermark(&shared.index)? + 1;
     let mut work = IndexWork::new();
     let mut group: Option<(String, Appended)> = None;
-    for item in shared
-        .log
-        .range(layout::event_key(from)..=layout::event_key(head.max(1)))
-    {
-        let (_, record) = item?;
-        let (_, body) = layout::split_record(&record)?;
-        let links = layout::decode_links(body)?;
+    let mut cursor = Cursor::new(&shared.log, from, head.max(1))?;
+    while let Some(record) = cursor.next_record()? {
+        if record.position < from || record.position > head {
+            continue;
+        }
+        let links = layout::decode_links(&record.body)?;
         let stream = StreamId::new(links.stream.as_ref())?;
         // The events of one append are contiguous and share their command id.
         match &mut group {

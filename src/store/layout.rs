@@ -8,7 +8,7 @@
 //!
 //! | tree | key | value |
 //! |---|---|---|
-//! | log | `e` seq (u64 BE) | record: blake3(body) (32 bytes) ‖ body (the [`Envelope`] as JSON) |
+//! | log | `e` first seq (u64 BE) | a [chunk](super::chunk) of consecutive events, each stored as blake3(body) ‖ body, the body being the [`Envelope`] as JSON |
 //! | log | `h` | chain head: seq (u64 BE) ‖ hash (32 bytes) |
 //! | index | `s` len (u16 BE) stream version (u64 BE) | seq (u64 BE); a stream's last entry is its head |
 //! | index | `c` command id | the [`Appended`] answer, as JSON |
@@ -31,11 +31,6 @@ pub fn event_key(seq: u64) -> [u8; 9] {
     k[0] = EVENT;
     k[1..].copy_from_slice(&seq.to_be_bytes());
     k
-}
-
-/// The key range of all events from `seq` on.
-pub fn events_from(seq: u64) -> std::ops::RangeInclusive<[u8; 9]> {
-    event_key(seq)..=event_key(u64::MAX)
 }
 
 /// Reads the seq back out of an event key.
@@ -104,22 +99,12 @@ pub fn decode_head(bytes: &[u8]) -> Result<Head, StoreError> {
     })
 }
 
-/// Serialises an envelope into the record stored under its event key; returns the record and
-/// the event's hash (over the body bytes exactly as stored, `prev_hash` included).
-pub fn encode_record(envelope: &Envelope) -> Result<(Vec<u8>, Hash), StoreError> {
-    let mut record = vec![0u8; 32];
-    serde_json::to_writer(&mut record, envelope).map_err(|e| StoreError::Codec(e.to_string()))?;
-    let hash = Hash::of(&record[32..]);
-    record[..32].copy_from_slice(&hash.0);
-    Ok((record, hash))
-}
-
-/// Splits a stored record into its stored hash and its body bytes.
-pub fn split_record(record: &[u8]) -> Result<(Hash, &[u8]), StoreError> {
-    if record.len() < 32 {
-        return Err(StoreError::Codec("record shorter than its hash".into()));
-    }
-    Ok((Hash(record[..32].try_into().unwrap()), &record[32..]))
+/// Serialises an envelope into the body that is stored and hashed; returns it with its hash
+/// (over the bytes exactly as stored, `prev_hash` included).
+pub fn encode_body(envelope: &Envelope) -> Result<(Vec<u8>, Hash), StoreError> {
+    let body = serde_json::to_vec(envelope).map_err(|e| StoreError::Codec(e.to_string()))?;
+    let hash = Hash::of(&body);
+    Ok((body, hash))
 }
 
 /// The fields that link an event into the chain and its stream, read from a body without

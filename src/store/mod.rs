@@ -8,6 +8,7 @@
 //!                                                                            └─▶ indexer ─▶ stream index, idempotency records
 //! ```
 
+mod chunk;
 mod durability;
 mod envelope;
 mod error;

@@ -10,6 +10,7 @@ use std::thread::JoinHandle;
 use chrono::{DateTime, Utc};
 use tokio::sync::{oneshot, watch};
 
+use super::chunk::{Cursor, Record};
 use super::durability::Durability;
 use super::envelope::*;
 use super::error::StoreError;
@@ -109,19 +110,22 @@ impl Shared {
     }
 
     fn read_event(&self, seq: u64) -> Result<RecordedEvent, StoreError> {
-        let record = self
-            .log
-            .get(layout::event_key(seq))?
-            .ok_or_else(|| StoreError::Codec(format!("event {seq} is indexed but not stored")))?;
-        decode_event(&record)
+        let mut cursor = Cursor::new(&self.log, seq, seq)?;
+        while let Some(record) = cursor.next_record()? {
+            if record.position == seq {
+                return decode_event(&record);
+            }
+        }
+        Err(StoreError::Codec(format!(
+            "event {seq} is indexed but not stored"
+        )))
     }
 }
 
-fn decode_event(record: &[u8]) -> Result<RecordedEvent, StoreError> {
-    let (hash, body) = layout::split_record(record)?;
+fn decode_event(record: &Record) -> Result<RecordedEvent, StoreError> {
     Ok(RecordedEvent {
-        envelope: layout::decode_envelope(body)?,
-        hash,
+        envelope: layout::decode_envelope(&record.body)?,
+        hash: record.hash,
     })
 }
 
@@ -278,11 +282,12 @@ impl EventStore for SledStore {
         }
         // The few durable events the indexer has not reached yet.
         if durable > indexed {
-            let gap = layout::event_key(indexed + 1)..=layout::event_key(durable);
-            for item in shared.log.range(gap) {
-                let (_, record) = item?;
-                let (_, body) = layout::split_record(&record)?;
-                let links = layout::decode_links(body)?;
+            let mut gap = Cursor::new(&shared.log, indexed + 1, durable)?;
+            while let Some(record) = gap.next_record()? {
+                if record.position <= indexed || record.position > durable {
+                    continue;
+                }
+                let links = layout::decode_links(&record.body)?;
                 if links.stream == stream.as_str() && links.version >= from_version {
                     events.push(decode_event(&record)?);
                 }
@@ -301,9 +306,15 @@ impl EventStore for SledStore {
         if from_seq > durable {
             return Ok(events);
         }
-        let range = layout::event_key(from_seq.max(1))..=layout::event_key(durable);
-        for item in self.inner.shared.log.range(range).take(limit) {
-            events.push(decode_event(&item?.1)?);
+        let from_seq = from_seq.max(1);
+        let mut cursor = Cursor::new(&self.inner.shared.log, from_seq, durable)?;
+        while let Some(record) = cursor.next_record()? {
+            if record.position > durable || events.len() >= limit {
+                break;
+            }
+            if record.position >= from_seq {
+                events.push(decode_event(&record)?);
+            }
         }
         Ok(events)
     }

@@ -2,15 +2,16 @@
 //! version of it that guards every open.
 //!
 //! The chain breaks in a recognisable way for each kind of tampering: a changed payload or a
-//! changed hash fails the recomputed digest at that seq; a missing event leaves a gap in the
-//! keys; two swapped or a duplicated event carry a `seq` in their body that is not their
-//! key's; a truncated tail ends before the chain head recorded beside the events (or before a
-//! trusted checkpoint held elsewhere).
+//! changed hash fails the recomputed digest at that seq; where an event is missing, two are
+//! swapped or one is duplicated, the event standing at seq N says (in its hashed body) that it
+//! is another one; a truncated tail ends before the chain head recorded beside the events (or
+//! before a trusted checkpoint held elsewhere).
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::chunk::{Cursor, Record};
 use super::envelope::{Checkpoint, Head};
 use super::error::StoreError;
 use super::hash::Hash;
@@ -31,10 +32,10 @@ pub enum BreakKind {
     HashMismatch,
     /// The event does not point at the hash of the one before it.
     BrokenLink,
-    /// No event is stored at a seq the chain needs.
+    /// The log ends before the seq its head (or a trusted checkpoint) names.
     Missing,
-    /// The event stored under this seq says it is another one.
-    WrongSeq,
+    /// Where seq N belongs, another event stands: one missing, reordered or duplicated.
+    OutOfSequence,
     /// A stream's versions are not 1, 2, 3, …
     WrongVersion,
     /// Bytes that are not a record.
@@ -72,38 +73,38 @@ fn broken(seq: u64, kind: BreakKind, reason: impl Into<String>) -> ChainBreak {
     }
 }
 
-/// Checks one stored record against the seq it is stored under and the hash before it.
+/// Checks one stored record against the seq it must have and the hash before it.
 /// Returns its hash, stream and version.
-fn check_record(seq: u64, record: &[u8], prev: &Hash) -> Result<(Hash, String, u64), ChainBreak> {
-    let malformed = |e: String| broken(seq, BreakKind::Malformed, e);
-    let (stored, body) = layout::split_record(record).map_err(|e| malformed(e.to_string()))?;
-    let actual = Hash::of(body);
-    if actual != stored {
-        return Err(broken(
-            seq,
-            BreakKind::HashMismatch,
-            format!("stored bytes hash to {actual}, the record says {stored}"),
-        ));
+fn check_record(
+    expected: u64,
+    record: &Record,
+    prev: &Hash,
+) -> Result<(Hash, String, u64), ChainBreak> {
+    let actual = Hash::of(&record.body);
+    if actual != record.hash {
+        let why = format!(
+            "stored bytes hash to {actual}, the record says {}",
+            record.hash
+        );
+        return Err(broken(expected, BreakKind::HashMismatch, why));
     }
-    let links = layout::decode_links(body).map_err(|e| malformed(e.to_string()))?;
-    if links.seq != seq {
-        return Err(broken(
-            seq,
-            BreakKind::WrongSeq,
-            format!("the event stored at seq {seq} says it is seq {}", links.seq),
-        ));
+    let links = layout::decode_links(&record.body)
+        .map_err(|e| broken(expected, BreakKind::Malformed, e.to_string()))?;
+    if links.seq != expected || record.position != expected {
+        let why = format!(
+            "expected seq {expected} here, found seq {} (an event missing, reordered or duplicated)",
+            links.seq
+        );
+        return Err(broken(expected, BreakKind::OutOfSequence, why));
     }
     if links.prev_hash != *prev {
-        return Err(broken(
-            seq,
-            BreakKind::BrokenLink,
-            format!(
-                "prev_hash is {}, the event before hashes to {prev}",
-                links.prev_hash
-            ),
-        ));
+        let why = format!(
+            "prev_hash is {}, the event before hashes to {prev}",
+            links.prev_hash
+        );
+        return Err(broken(expected, BreakKind::BrokenLink, why));
     }
-    Ok((stored, links.stream.into_owned(), links.version))
+    Ok((actual, links.stream.into_owned(), links.version))
 }
 
 /// Reads the recorded chain head, `Head::default()` for an empty log.
@@ -153,23 +154,18 @@ pub fn verify_tree(
     report.verified_through = start;
     // Stream versions are only checked from genesis: a checkpoint says nothing about them.
     let mut versions: Option<HashMap<String, u64>> = from.is_none().then(HashMap::new);
-    if start.seq >= end {
-        report.first_break = check_end(start, recorded);
-        return Ok(report);
-    }
-    for item in tree.range(layout::event_key(start.seq + 1)..=layout::event_key(end)) {
-        let (key, record) = item?;
-        let seq = layout::seq_of_event_key(&key)?;
-        let at = report.verified_through;
-        if seq != at.seq + 1 {
-            let why = format!(
-                "seq {} is missing (the next stored event is {seq})",
-                at.seq + 1
-            );
-            report.first_break = Some(broken(at.seq + 1, BreakKind::Missing, why));
-            return Ok(report);
+    let mut cursor = Cursor::new(tree, start.seq + 1, end)?;
+    while let Some(record) = next_record(&mut cursor, report.verified_through.seq + 1)? {
+        if record.position <= start.seq {
+            continue;
         }
+        let at = report.verified_through;
+        let seq = at.seq + 1;
         if seq > recorded.seq {
+            // Online, these are appends made after the durable head this run was asked about.
+            if against.is_some() {
+                break;
+            }
             let why = format!(
                 "event stored beyond the recorded chain head {}",
                 recorded.seq
@@ -177,29 +173,37 @@ pub fn verify_tree(
             report.first_break = Some(broken(seq, BreakKind::BeyondHead, why));
             return Ok(report);
         }
-        match check_record(seq, &record, &at.hash) {
-            Ok((hash, stream, version)) => {
-                if let Some(versions) = versions.as_mut() {
-                    let expected = versions.get(&stream).copied().unwrap_or(0) + 1;
-                    if version != expected {
-                        let why =
-                            format!("stream {stream} has version {version}, expected {expected}");
-                        report.first_break = Some(broken(seq, BreakKind::WrongVersion, why));
-                        return Ok(report);
-                    }
-                    versions.insert(stream, version);
-                }
-                report.verified_through = Head { seq, hash };
-                report.checked += 1;
-            }
+        let (hash, stream, version) = match check_record(seq, &record, &at.hash) {
+            Ok(checked) => checked,
             Err(b) => {
                 report.first_break = Some(b);
                 return Ok(report);
             }
+        };
+        if let Some(versions) = versions.as_mut() {
+            let expected = versions.get(&stream).copied().unwrap_or(0) + 1;
+            if version != expected {
+                let why = format!("stream {stream} has version {version}, expected {expected}");
+                report.first_break = Some(broken(seq, BreakKind::WrongVersion, why));
+                return Ok(report);
+            }
+            versions.insert(stream, version);
         }
+        report.verified_through = Head { seq, hash };
+        report.checked += 1;
     }
     report.first_break = check_end(report.verified_through, recorded);
     Ok(report)
+}
+
+/// The next record, turning an undecodable chunk into a reported break rather than an error.
+fn next_record(cursor: &mut Cursor, seq: u64) -> Result<Option<Record>, StoreError> {
+    match cursor.next_record() {
+        Err(StoreError::Codec(why)) => {
+            Err(StoreError::Corrupt(broken(seq, BreakKind::Malformed, why)))
+        }
+        other => other,
+    }
 }
 
 /// The log must end exactly at the recorded head, with the recorded hash.
@@ -225,72 +229,58 @@ fn check_checkpoint(
     tree: &sled::Tree,
     cp: Checkpoint,
 ) -> Result<Result<(), ChainBreak>, StoreError> {
-    let Some(record) = tree.get(layout::event_key(cp.seq))? else {
-        let why = format!(
-            "the trusted checkpoint's event {} is not in the log (truncated?)",
-            cp.seq
-        );
-        return Ok(Err(broken(cp.seq, BreakKind::Missing, why)));
-    };
-    let (stored, body) = layout::split_record(&record)?;
-    if stored != cp.hash || Hash::of(body) != cp.hash {
-        let why = format!(
-            "the event at the checkpoint does not hash to the trusted {}",
-            cp.hash
-        );
-        return Ok(Err(broken(cp.seq, BreakKind::CheckpointMismatch, why)));
+    let mut cursor = Cursor::new(tree, cp.seq, cp.seq)?;
+    while let Some(record) = cursor.next_record()? {
+        if record.position == cp.seq {
+            if record.hash == cp.hash && Hash::of(&record.body) == cp.hash {
+                return Ok(Ok(()));
+            }
+            let why = format!(
+                "the event at the checkpoint does not hash to the trusted {}",
+                cp.hash
+            );
+            return Ok(Err(broken(cp.seq, BreakKind::CheckpointMismatch, why)));
+        }
     }
-    Ok(Ok(()))
+    let why = format!(
+        "the trusted checkpoint's event {} is not in the log (truncated?)",
+        cp.seq
+    );
+    Ok(Err(broken(cp.seq, BreakKind::Missing, why)))
 }
 
 /// How many events at the end of the log are re-linked on every open.
 pub const TAIL_CHECK: u64 = 64;
 
 /// The cheap check run at open: the recorded head must name the last stored event, and the
-/// last [`TAIL_CHECK`] events must hash and link. Reads O(1) events whatever the log's size.
+/// last [`TAIL_CHECK`] or so events must hash and link. Reads O(1) chunks whatever the log's
+/// size.
 pub fn check_tail(tree: &sled::Tree) -> Result<Head, StoreError> {
     let recorded = recorded_head(tree)?;
-    let last = match tree.range(layout::events_from(1)).next_back() {
-        Some(item) => layout::seq_of_event_key(&item?.0)?,
-        None => 0,
-    };
-    if last > recorded.seq {
-        let why = format!(
-            "event stored beyond the recorded chain head {}",
-            recorded.seq
-        );
-        return Err(StoreError::Corrupt(broken(
-            recorded.seq + 1,
-            BreakKind::BeyondHead,
-            why,
-        )));
-    }
     let from = recorded.seq.saturating_sub(TAIL_CHECK).max(1);
-    let mut records = Vec::new();
-    for item in tree.range(layout::events_from(from.saturating_sub(1).max(1))) {
-        let (key, record) = item?;
-        records.push((layout::seq_of_event_key(&key)?, record));
-    }
-    // Link the tail: the first record read only provides the hash the next must point at.
+    let mut cursor = Cursor::new(tree, from, u64::MAX)?;
     let mut at: Option<Head> = None;
-    for (seq, record) in records {
+    while let Some(record) = next_record(&mut cursor, from)? {
         let prev = match at {
-            None if seq > 1 => {
-                let (hash, _) = layout::split_record(&record)?;
-                at = Some(Head { seq, hash });
+            // The first record read only provides the hash the next one must point at.
+            None if record.position > 1 => {
+                at = Some(Head {
+                    seq: record.position,
+                    hash: record.hash,
+                });
                 continue;
             }
             None => Hash::ZERO,
-            Some(h) if h.seq + 1 != seq => {
-                let why = format!("seq {} is missing near the tail", h.seq + 1);
-                return Err(StoreError::Corrupt(broken(
-                    h.seq + 1,
-                    BreakKind::Missing,
-                    why,
-                )));
-            }
             Some(h) => h.hash,
         };
+        let seq = at.map_or(1, |h| h.seq + 1);
+        if seq > recorded.seq {
+            let why = format!(
+                "event stored beyond the recorded chain head {}",
+                recorded.seq
+            );
+            return Err(StoreError::Corrupt(broken(seq, BreakKind::BeyondHead, why)));
+        }
         let (hash, _, _) = check_record(seq, &record, &prev).map_err(StoreError::Corrupt)?;
         at = Some(Head { seq, hash });
     }

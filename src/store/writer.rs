@@ -29,6 +29,7 @@ use std::time::Instant;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use super::chunk::ChunkBuilder;
 use super::envelope::*;
 use super::error::StoreError;
 use super::indexer::IndexWork;
@@ -59,7 +60,7 @@ pub struct Writer {
 /// One batch being assembled: the sled writes and the answers to give once it is durable.
 #[derive(Default)]
 struct Pending {
-    batch: sled::Batch,
+    chunks: ChunkBuilder,
     events: usize,
     answers: Vec<(Reply, Result<Appended, StoreError>)>,
     /// The appends decided in this batch, in order, with their command ids.
@@ -171,7 +172,10 @@ impl Writer {
         if pending.events == 0 {
             return Ok(());
         }
-        let mut batch = std::mem::take(&mut pending.batch);
+        let mut batch = sled::Batch::default();
+        for (key, chunk) in std::mem::take(&mut pending.chunks).finish() {
+            batch.insert(&key, chunk);
+        }
         batch.insert(layout::HEAD_KEY, &layout::encode_head(&self.head)[..]);
         self.shared.log.apply_batch(batch)?;
         let written = started.elapsed();
@@ -240,19 +244,19 @@ impl Writer {
                 payload: event.payload,
                 prev_hash: head.hash,
             };
-            let (record, hash) = layout::encode_record(&envelope)?;
-            if record.len() - 32 > MAX_EVENT_BYTES {
+            let (body, hash) = layout::encode_body(&envelope)?;
+            if body.len() > MAX_EVENT_BYTES {
                 return Err(StoreError::InvalidAppend(format!(
                     "event {} is {} bytes; at most {MAX_EVENT_BYTES} are stored",
                     i + 1,
-                    record.len() - 32
+                    body.len()
                 )));
             }
             head = Head {
                 seq: envelope.seq,
                 hash,
             };
-            records.push((envelope.seq, record));
+            records.push((envelope.seq, hash, body));
         }
         let appended = Appended {
             stream: req.stream.clone(),
@@ -262,8 +266,8 @@ impl Writer {
             last_seq: head.seq,
             deduplicated: false,
         };
-        for (seq, record) in records {
-            pending.batch.insert(&layout::event_key(seq), record);
+        for (seq, hash, body) in records {
+            pending.chunks.push(seq, &hash, &body);
         }
         pending.events += (appended.last_seq - appended.first_seq + 1) as usize;
         self.unindexed

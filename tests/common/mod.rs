@@ -57,3 +57,74 @@ pub fn event_key(seq: u64) -> Vec<u8> {
     k.extend_from_slice(&seq.to_be_bytes());
     k
 }
+
+/// One stored record, as laid out in a chunk: its stored hash and its body.
+#[derive(Clone, Debug)]
+pub struct RawRecord {
+    pub hash: Vec<u8>,
+    pub body: Vec<u8>,
+}
+
+/// A chunk of the log read straight from sled, decoded by the documented layout
+/// (`len u32 LE ‖ hash 32 ‖ body` per record), independently of the store's own code.
+pub struct RawChunk {
+    pub key_seq: u64,
+    pub records: Vec<RawRecord>,
+}
+
+impl RawChunk {
+    /// The chunk whose range holds `seq`.
+    pub fn holding(tree: &sled::Tree, seq: u64) -> RawChunk {
+        let (key, value) = tree
+            .range(event_key(0)..=event_key(seq))
+            .next_back()
+            .unwrap()
+            .unwrap();
+        let key_seq = u64::from_be_bytes(key[1..9].try_into().unwrap());
+        let mut records = Vec::new();
+        let mut at = 0;
+        while at < value.len() {
+            let len = u32::from_le_bytes(value[at..at + 4].try_into().unwrap()) as usize;
+            records.push(RawRecord {
+                hash: value[at + 4..at + 36].to_vec(),
+                body: value[at + 36..at + 36 + len].to_vec(),
+            });
+            at += 36 + len;
+        }
+        RawChunk { key_seq, records }
+    }
+
+    /// The index in `records` of event `seq`.
+    pub fn index_of(&self, seq: u64) -> usize {
+        (seq - self.key_seq) as usize
+    }
+
+    /// Writes the chunk back under its key (removes the key if no record is left).
+    pub fn store(&self, tree: &sled::Tree) {
+        if self.records.is_empty() {
+            tree.remove(event_key(self.key_seq)).unwrap();
+            return;
+        }
+        let mut value = Vec::new();
+        for r in &self.records {
+            value.extend_from_slice(&(r.body.len() as u32).to_le_bytes());
+            value.extend_from_slice(&r.hash);
+            value.extend_from_slice(&r.body);
+        }
+        tree.insert(event_key(self.key_seq), value).unwrap();
+    }
+}
+
+/// Reads event `seq`'s stored record.
+pub fn raw_record(tree: &sled::Tree, seq: u64) -> RawRecord {
+    let chunk = RawChunk::holding(tree, seq);
+    chunk.records[chunk.index_of(seq)].clone()
+}
+
+/// Replaces event `seq`'s stored record.
+pub fn put_raw_record(tree: &sled::Tree, seq: u64, record: RawRecord) {
+    let mut chunk = RawChunk::holding(tree, seq);
+    let i = chunk.index_of(seq);
+    chunk.records[i] = record;
+    chunk.store(tree);
+}
