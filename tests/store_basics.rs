@@ -302,3 +302,85 @@ async fn recorded_at_comes_from_the_injected_clock() {
         fixed
     );
 }
+
+#[tokio::test]
+async fn lost_indexes_are_rebuilt_from_the_log_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = {
+        let store = open(dir.path());
+        let first = store
+            .append(request("p", ExpectedVersion::Any, "c1", 2))
+            .await
+            .unwrap();
+        store
+            .append(request("q", ExpectedVersion::Any, "c2", 1))
+            .await
+            .unwrap();
+        store
+            .append(request("p", ExpectedVersion::Any, "c3", 1))
+            .await
+            .unwrap();
+        first
+    };
+    {
+        // As if a crash had come before any index entry reached the disk.
+        let db = sled::open(dir.path()).unwrap();
+        db.open_tree("index").unwrap().clear().unwrap();
+        db.flush().unwrap();
+    }
+    let store = open(dir.path());
+    let versions: Vec<u64> = store
+        .read_stream(&stream("p"), 1)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.envelope.version)
+        .collect();
+    assert_eq!(versions, vec![1, 2, 3]);
+    let again = store
+        .append(request("p", ExpectedVersion::Any, "c1", 2))
+        .await
+        .unwrap();
+    assert_eq!(
+        Appended {
+            deduplicated: false,
+            ..again
+        },
+        first
+    );
+    let next = store
+        .append(request("p", ExpectedVersion::Exact(3), "c4", 1))
+        .await
+        .unwrap();
+    assert_eq!(next.first_version, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_stream_sees_every_acknowledged_append_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let s = format!("s{t}");
+            for i in 0..60u64 {
+                let a = store
+                    .append(request(
+                        &s,
+                        ExpectedVersion::Exact(i),
+                        &format!("{s}-{i}"),
+                        1,
+                    ))
+                    .await
+                    .unwrap();
+                let events = store.read_stream(&stream(&s), 1).await.unwrap();
+                let versions: Vec<u64> = events.iter().map(|e| e.envelope.version).collect();
+                assert_eq!(versions, (1..=a.last_version).collect::<Vec<_>>());
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}

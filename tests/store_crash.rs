@@ -120,10 +120,10 @@ fn run_and_kill(dir: &std::path::Path, cycle: u64, rng: &mut Rng) -> Vec<Ack> {
             let mut line = String::new();
             while reader.read_line(&mut line).unwrap_or(0) > 0 {
                 // A line cut by the kill has no newline: it was not fully reported.
-                if line.ends_with('\n') {
-                    if let Some(ack) = parse_ack(line.trim_end()) {
-                        acks.lock().unwrap().push(ack);
-                    }
+                if line.ends_with('\n')
+                    && let Some(ack) = parse_ack(line.trim_end())
+                {
+                    acks.lock().unwrap().push(ack);
                 }
                 line.clear();
             }

@@ -121,10 +121,11 @@ impl Writer {
                 self.behind = Some(work);
             }
         }
-        if self.index_behind().is_ok() && self.shared.poisoned().is_none() {
-            if let Err(e) = syncer.sync() {
-                tracing::warn!(error = %e, "final sync of the index failed; it is rebuilt at open");
-            }
+        if self.index_behind().is_ok()
+            && self.shared.poisoned().is_none()
+            && let Err(e) = syncer.sync()
+        {
+            tracing::warn!(error = %e, "final sync of the index failed; it is rebuilt at open");
         }
         syncer.stop();
     }
