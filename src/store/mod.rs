@@ -3,9 +3,9 @@
 //! durable; every event is hash-chained to the one before it.
 //!
 //! ```text
-//! append ─▶ channel ─▶ writer: decide seq/version/hash ─▶ apply_batch ─▶ flush + fdatasync ─▶ ack
-//!                                                                            ├─▶ durable head ─▶ reads, subscribers
-//!                                                                            └─▶ indexer ─▶ stream index, idempotency records
+//! append ─▶ channel ─▶ writer: decide seq/version/hash ─▶ apply_batch (chunks + head)
+//!            ─▶ sync thread: flush + fdatasync ─▶ durable head ─▶ ack, reads, subscribers
+//!            (meanwhile the writer indexes the batch before: stream index, idempotency records)
 //! ```
 
 mod chunk;

@@ -1,6 +1,5 @@
 //! The sled backend of [`EventStore`]: opening (tail check, index catch-up), reads, and the
-//! handle that forwards appends to the group-commit [`Writer`], which feeds the
-//! [`indexer`](super::indexer).
+//! handle that forwards appends to the group-commit [`Writer`].
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -62,7 +61,7 @@ pub struct StoreStats {
     pub fsync_nanos: AtomicU64,
 }
 
-/// What the reader handles, the writer and the indexer share.
+/// What the reader handles and the writer share.
 pub struct Shared {
     pub db: sled::Db,
     /// Events and the chain head: the source of truth.

@@ -183,7 +183,11 @@ impl Writer {
         syncer.begin();
         let indexed = self.index_behind();
         let (flush, fsync) = syncer.wait()?;
-        indexed?;
+        // The batch is durable whatever happened to the index: answer it, refuse what follows.
+        if let Err(e) = indexed {
+            tracing::error!(error = %e, "indexing failed; the store refuses further writes");
+            self.shared.poison(format!("indexing failed: {e}"));
+        }
         let stats = &self.shared.stats;
         let add = |counter: &AtomicU64, n: u64| counter.fetch_add(n, Ordering::Relaxed);
         add(&stats.batches, 1);
