@@ -8,10 +8,12 @@
 //! command ──▶ store appends (durable, group-committed) ──▶ readers follow the log by seq
 //! ```
 //!
+//! - [`domain`]: the loop as commands, events and rules — `decide` and `evolve`, pure.
 //! - [`store`]: the event log on sled — envelopes, group commit, reads, subscriptions, chain
 //!   verification.
 //! - [`cli`]: the `duban` command line.
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod domain;
 pub mod store;
