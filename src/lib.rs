@@ -9,6 +9,7 @@
 //! ```
 //!
 //! - [`domain`]: the loop as commands, events and rules — `decide` and `evolve`, pure.
+//! - [`policy`]: roles and the department directory, loaded from `policies/`.
 //! - [`store`]: the event log on sled — envelopes, group commit, reads, subscriptions, chain
 //!   verification.
 //! - [`cli`]: the `duban` command line.
@@ -16,4 +17,5 @@
 
 pub mod cli;
 pub mod domain;
+pub mod policy;
 pub mod store;

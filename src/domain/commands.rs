@@ -154,3 +154,91 @@ pub enum PlanChange {
         to: f64,
     },
 }
+
+/// Every command's name, as used in `policies/roles.toml` and in the HTTP API.
+pub const COMMAND_NAMES: &[&str] = &[
+    "register_project",
+    "schedule_milestone",
+    "set_target",
+    "assign_department",
+    "sign_assignment",
+    "return_assignment",
+    "report_progress",
+    "claim_completion",
+    "request_extension",
+    "accept_completion",
+    "return_completion",
+    "record_inspection",
+    "order_rectification",
+    "record_assessment",
+    "rate_confidence",
+    "report_rectification",
+    "verify_rectification",
+    "reject_rectification",
+    "decide_extension",
+    "revise_plan",
+    "place_hold",
+    "lift_hold",
+    "close_cycle",
+    "reopen_cycle",
+    "record_notice_due",
+    "record_notice_sent",
+    "record_notice_failed",
+];
+
+impl Command {
+    /// The command's name (see [`COMMAND_NAMES`]).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::RegisterProject { .. } => "register_project",
+            Command::ScheduleMilestone { .. } => "schedule_milestone",
+            Command::SetTarget { .. } => "set_target",
+            Command::AssignDepartment { .. } => "assign_department",
+            Command::SignAssignment => "sign_assignment",
+            Command::ReturnAssignment { .. } => "return_assignment",
+            Command::ReportProgress { .. } => "report_progress",
+            Command::ClaimCompletion { .. } => "claim_completion",
+            Command::RequestExtension { .. } => "request_extension",
+            Command::AcceptCompletion { .. } => "accept_completion",
+            Command::ReturnCompletion { .. } => "return_completion",
+            Command::RecordInspection { .. } => "record_inspection",
+            Command::OrderRectification { .. } => "order_rectification",
+            Command::RecordAssessment { .. } => "record_assessment",
+            Command::RateConfidence { .. } => "rate_confidence",
+            Command::ReportRectification { .. } => "report_rectification",
+            Command::VerifyRectification { .. } => "verify_rectification",
+            Command::RejectRectification { .. } => "reject_rectification",
+            Command::DecideExtension { .. } => "decide_extension",
+            Command::RevisePlan { .. } => "revise_plan",
+            Command::PlaceHold { .. } => "place_hold",
+            Command::LiftHold { .. } => "lift_hold",
+            Command::CloseCycle { .. } => "close_cycle",
+            Command::ReopenCycle { .. } => "reopen_cycle",
+            Command::RecordNoticeDue(_) => "record_notice_due",
+            Command::RecordNoticeSent(_) => "record_notice_sent",
+            Command::RecordNoticeFailed(_) => "record_notice_failed",
+        }
+    }
+
+    /// Departments the command names (to be checked against the directory).
+    pub fn named_departments(&self) -> Vec<&DepartmentCode> {
+        match self {
+            Command::RegisterProject {
+                lead_department,
+                supporting_departments,
+                ..
+            } => std::iter::once(lead_department)
+                .chain(supporting_departments)
+                .collect(),
+            Command::ScheduleMilestone {
+                responsible_departments,
+                ..
+            } => responsible_departments.iter().collect(),
+            Command::AssignDepartment { department, .. }
+            | Command::OrderRectification { department, .. } => {
+                vec![department]
+            }
+            _ => vec![],
+        }
+    }
+}

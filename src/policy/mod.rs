@@ -1,0 +1,32 @@
+//! Policies: data the office can change without a rebuild, loaded from `policies/` and
+//! validated at start-up — roles (who may issue which command, who reads what) and the
+//! department directory. The service refuses to start on an invalid file, naming it.
+
+mod departments;
+mod roles;
+
+use std::path::Path;
+
+pub use departments::{Department, DepartmentKind, Directory};
+pub use roles::{KNOWN_ROLES, Reads, RolePolicy, Roles};
+
+#[derive(Clone, Debug)]
+pub struct Policies {
+    pub roles: Roles,
+    pub departments: Directory,
+}
+
+impl Policies {
+    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read_to_string(&path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+        };
+        let roles = Roles::parse(&read("roles.toml")?)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join("roles.toml").display()))?;
+        let departments = Directory::parse(&read("departments.toml")?)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join("departments.toml").display()))?;
+        Ok(Self { roles, departments })
+    }
+}
