@@ -384,3 +384,27 @@ async fn read_stream_sees_every_acknowledged_append_at_once() {
         t.await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_is_found_by_its_id_as_soon_as_it_is_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    for i in 0..200 {
+        let id = format!("cmd-{i}");
+        let a = store
+            .append(request("p", ExpectedVersion::Any, &id, 1 + i % 3))
+            .await
+            .unwrap();
+        assert_eq!(store.find_command(&id).await.unwrap(), Some(a));
+    }
+    assert_eq!(store.find_command("never").await.unwrap(), None);
+    drop(store);
+    let store = open(dir.path());
+    let found = store.find_command("cmd-7").await.unwrap().unwrap();
+    assert_eq!(
+        found.last_version - found.first_version,
+        1,
+        "cmd-7 appended 1 + 7 % 3 events"
+    );
+    assert_eq!(found.stream.as_str(), "p");
+}

@@ -36,6 +36,13 @@ pub trait EventStore: Clone + Send + Sync + 'static {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send;
 
+    /// The answer first given to `command_id`, once durable: lets a caller recognise a retry
+    /// before deciding it again.
+    fn find_command(
+        &self,
+        command_id: &str,
+    ) -> impl Future<Output = Result<Option<Appended>, StoreError>> + Send;
+
     /// The last durable event.
     fn head(&self) -> Head;
 

@@ -318,6 +318,41 @@ impl EventStore for SledStore {
         Ok(events)
     }
 
+    async fn find_command(&self, command_id: &str) -> Result<Option<Appended>, StoreError> {
+        let shared = &self.inner.shared;
+        let indexed = shared.indexed_through.load(Ordering::Acquire);
+        let durable = self.durable_seq();
+        if let Some(bytes) = shared.index.get(layout::command_key(command_id))? {
+            let appended = layout::decode_appended(&bytes)?;
+            if appended.last_seq <= durable {
+                return Ok(Some(appended));
+            }
+        }
+        // The durable events the index has not reached yet.
+        let mut found: Option<Appended> = None;
+        let mut gap = Cursor::new(&shared.log, indexed + 1, durable)?;
+        while let Some(record) = gap.next_record()? {
+            if record.position <= indexed || record.position > durable {
+                continue;
+            }
+            let links = layout::decode_links(&record.body)?;
+            if links.command_id != command_id {
+                continue;
+            }
+            let a = found.get_or_insert_with(|| Appended {
+                stream: StreamId::new(links.stream.as_ref()).expect("stored stream ids are valid"),
+                first_version: links.version,
+                last_version: links.version,
+                first_seq: links.seq,
+                last_seq: links.seq,
+                deduplicated: false,
+            });
+            a.last_version = links.version;
+            a.last_seq = links.seq;
+        }
+        Ok(found)
+    }
+
     fn head(&self) -> Head {
         *self.inner.shared.durable_head.lock().unwrap()
     }
