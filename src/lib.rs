@@ -8,6 +8,7 @@
 //! command ──▶ store appends (durable, group-committed) ──▶ readers follow the log by seq
 //! ```
 //!
+//! - [`command`]: dispatch — policy, load state, decide, append with the expected version.
 //! - [`domain`]: the loop as commands, events and rules — `decide` and `evolve`, pure.
 //! - [`policy`]: roles and the department directory, loaded from `policies/`.
 //! - [`store`]: the event log on sled — envelopes, group commit, reads, subscriptions, chain
@@ -16,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod command;
 pub mod domain;
 pub mod policy;
 pub mod store;

@@ -1,0 +1,263 @@
+//! Dispatch: how a command from an authenticated caller becomes durable events.
+//!
+//! ```text
+//! request ─▶ policy (role may issue it? departments known?) ─▶ retry? answer the first result
+//!         ─▶ load the project's state from its stream ─▶ may this caller act here?
+//!         ─▶ decide ─▶ append (expected version = the version read) ─▶ position
+//! ```
+//!
+//! Commands on one project are decided one at a time (a striped lock per project), so that
+//! many callers on the same project queue instead of racing; across projects they run side by
+//! side and share the log's group commits. Should another writer still get in between reading
+//! and appending, the append's expected version catches it: without `If-Match` the command is
+//! decided again on the new state, with `If-Match` the caller hears of it (412).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domain::{self, Actor, Command, Context, DomainError, Event, ProjectId, ProjectState};
+use crate::policy::{Policies, Reads};
+use crate::store::{self, Appended, EventStore, ExpectedVersion, NewEvent, StoreError, StreamId};
+
+/// How often a command is decided again after losing a race to another writer.
+const CONFLICT_RETRIES: usize = 8;
+
+/// One command as the service hands it over.
+#[derive(Clone, Debug)]
+pub struct CommandRequest {
+    pub project: ProjectId,
+    pub command: Command,
+    pub actor: Actor,
+    pub now: DateTime<Utc>,
+    /// From `Idempotency-Key`: the same key again returns the first answer.
+    pub idempotency_key: Option<String>,
+    /// From `If-Match`: the project version the caller last saw.
+    pub if_match: Option<u64>,
+    pub correlation_id: Option<Uuid>,
+}
+
+/// Where a command's events landed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CommandOutcome {
+    pub project_id: ProjectId,
+    /// The project's version after the command (its ETag).
+    pub version: u64,
+    /// The global position of the last event: queries with `min_position` at or past it
+    /// show this write.
+    pub position: u64,
+    /// True when this is the replayed answer to an earlier request with the same key.
+    pub replayed: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    #[error("role {role} may not {command}")]
+    RoleMayNot { role: String, command: &'static str },
+    #[error("this project is not visible to the caller")]
+    NotYourProject,
+    #[error("no such project")]
+    NoSuchProject,
+    #[error("unknown department {0}")]
+    UnknownDepartment(String),
+    #[error("the project is at version {current}, not {expected}")]
+    VersionMismatch { expected: u64, current: u64 },
+    #[error("the idempotency key was already used for another project")]
+    KeyReused,
+    #[error("too much contention on this project; try again")]
+    Contention,
+    #[error(transparent)]
+    Rule(#[from] DomainError),
+    #[error("stored event unreadable: {0}")]
+    Undecodable(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for DispatchError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::CommandIdReused { .. } => DispatchError::KeyReused,
+            other => DispatchError::Store(other),
+        }
+    }
+}
+
+pub fn stream_of(project: ProjectId) -> StreamId {
+    StreamId::new(project.to_string()).expect("a uuid is a valid stream id")
+}
+
+/// A project's state and version, folded from its stream.
+pub async fn load<S: EventStore>(
+    store: &S,
+    project: ProjectId,
+) -> Result<(ProjectState, u64), DispatchError> {
+    let events = store.read_stream(&stream_of(project), 1).await?;
+    let mut state = ProjectState::default();
+    let mut version = 0;
+    for recorded in &events {
+        let e = &recorded.envelope;
+        let event = domain::decode(&e.event_type, e.schema_version, e.payload.to_value())
+            .map_err(|why| DispatchError::Undecodable(format!("seq {}: {why}", e.seq)))?;
+        state = domain::evolve(state, &event);
+        version = e.version;
+    }
+    Ok((state, version))
+}
+
+/// Whether the caller may see (and act on) this project.
+pub fn may_see(policies: &Policies, actor: &Actor, state: &ProjectState) -> bool {
+    match policies.roles.reads(&actor.role) {
+        Some(Reads::All) => true,
+        Some(Reads::Own) => actor
+            .dept
+            .as_ref()
+            .is_some_and(|d| state.departments.contains_key(d)),
+        None => false,
+    }
+}
+
+/// How many locks the projects are spread over.
+const LOCK_STRIPES: usize = 256;
+
+#[derive(Clone)]
+pub struct Dispatcher<S> {
+    pub store: S,
+    pub policies: Arc<Policies>,
+    locks: Arc<Vec<tokio::sync::Mutex<()>>>,
+}
+
+impl<S: EventStore> Dispatcher<S> {
+    pub fn new(store: S, policies: Arc<Policies>) -> Self {
+        let locks = (0..LOCK_STRIPES)
+            .map(|_| tokio::sync::Mutex::new(()))
+            .collect();
+        Self {
+            store,
+            policies,
+            locks: Arc::new(locks),
+        }
+    }
+
+    fn lock_of(&self, project: ProjectId) -> &tokio::sync::Mutex<()> {
+        let stripe = (project.0.as_u128() % LOCK_STRIPES as u128) as usize;
+        &self.locks[stripe]
+    }
+
+    pub async fn dispatch(&self, req: CommandRequest) -> Result<CommandOutcome, DispatchError> {
+        let name = req.command.name();
+        if !self.policies.roles.may_issue(&req.actor.role, name) {
+            return Err(DispatchError::RoleMayNot {
+                role: req.actor.role.clone(),
+                command: name,
+            });
+        }
+        if let Some(d) = req
+            .command
+            .named_departments()
+            .into_iter()
+            .find(|d| self.policies.departments.get(d).is_none())
+        {
+            return Err(DispatchError::UnknownDepartment(d.to_string()));
+        }
+        // Keys are per caller, so one caller's key can never replay another's answer.
+        let command_id = match &req.idempotency_key {
+            Some(key) => format!("{}:{key}", req.actor.sub),
+            None => Uuid::now_v7().to_string(),
+        };
+        let _turn = self.lock_of(req.project).lock().await;
+        if let Some(first) = self.store.find_command(&command_id).await? {
+            return self.replay(&req, first);
+        }
+        for _ in 0..CONFLICT_RETRIES {
+            match self.attempt(&req, &command_id).await {
+                Err(DispatchError::Store(StoreError::WrongExpectedVersion { current, .. })) => {
+                    if let Some(expected) = req.if_match {
+                        return Err(DispatchError::VersionMismatch { expected, current });
+                    }
+                }
+                other => return other,
+            }
+        }
+        Err(DispatchError::Contention)
+    }
+
+    fn replay(
+        &self,
+        req: &CommandRequest,
+        first: Appended,
+    ) -> Result<CommandOutcome, DispatchError> {
+        if first.stream != stream_of(req.project) {
+            return Err(DispatchError::KeyReused);
+        }
+        Ok(CommandOutcome {
+            project_id: req.project,
+            version: first.last_version,
+            position: first.last_seq,
+            replayed: true,
+        })
+    }
+
+    async fn attempt(
+        &self,
+        req: &CommandRequest,
+        command_id: &str,
+    ) -> Result<CommandOutcome, DispatchError> {
+        let (state, version) = load(&self.store, req.project).await?;
+        let registering = matches!(req.command, Command::RegisterProject { .. });
+        if state.is_registered() && !may_see(&self.policies, &req.actor, &state) {
+            return Err(DispatchError::NotYourProject);
+        }
+        if !state.is_registered() && !registering {
+            // A department must not learn whether someone else's project exists.
+            return Err(match self.policies.roles.reads(&req.actor.role) {
+                Some(Reads::All) => DispatchError::NoSuchProject,
+                _ => DispatchError::NotYourProject,
+            });
+        }
+        if let Some(expected) = req.if_match
+            && expected != version
+        {
+            return Err(DispatchError::VersionMismatch {
+                expected,
+                current: version,
+            });
+        }
+        let ctx = Context {
+            actor: req.actor.clone(),
+            now: req.now,
+        };
+        let events = domain::decide(&state, req.command.clone(), &ctx)?;
+        let appended = self
+            .store
+            .append(store::AppendRequest {
+                stream: stream_of(req.project),
+                expected: ExpectedVersion::Exact(version),
+                events: events.iter().map(to_new_event).collect(),
+                command_id: command_id.to_string(),
+                correlation_id: req.correlation_id,
+                actor: store::Actor {
+                    sub: req.actor.sub.clone(),
+                    role: req.actor.role.clone(),
+                    dept: req.actor.dept.as_ref().map(|d| d.to_string()),
+                },
+            })
+            .await?;
+        Ok(CommandOutcome {
+            project_id: req.project,
+            version: appended.last_version,
+            position: appended.last_seq,
+            replayed: appended.deduplicated,
+        })
+    }
+}
+
+pub fn to_new_event(event: &Event) -> NewEvent {
+    NewEvent {
+        event_type: event.event_type().to_string(),
+        schema_version: event.schema_version(),
+        payload: store::Payload::new(&event.payload()).expect("events serialise"),
+    }
+}
