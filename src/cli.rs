@@ -1,28 +1,44 @@
-//! The command line: `duban verify` checks a data directory's log offline.
+//! The command line: `duban serve` runs the service, `duban token` mints a token for demos
+//! and scripts, `duban verify` checks a data directory's log offline.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::config::{LogFormat, Settings};
 use crate::store::{Checkpoint, Hash, SledStore};
 
 #[derive(Parser)]
-#[command(
-    name = "duban",
-    version,
-    about = "督办: supervision of a plan's key projects"
-)]
+#[command(name = "duban", version, about = "督办: supervision of a plan's key projects")]
 struct Cli {
-    /// Where the event log lives.
-    #[arg(long, env = "DUBAN_DATA_DIR", default_value = "data", global = true)]
-    data_dir: PathBuf,
+    /// Settings file (defaults < this file < DUBAN_* variables).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Where the event log lives (overrides the settings).
+    #[arg(long, env = "DUBAN_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the HTTP service until SIGTERM / Ctrl-C.
+    Serve,
+    /// Mint a bearer token with the configured HS256 secret.
+    Token {
+        #[arg(long, value_parser = ["office", "department", "inspector", "admin"])]
+        role: String,
+        /// The department code, for role department.
+        #[arg(long)]
+        dept: Option<String>,
+        #[arg(long)]
+        sub: String,
+        /// Lifetime, e.g. 8h, 30m, 2d.
+        #[arg(long, default_value = "8h", value_parser = parse_ttl)]
+        ttl: chrono::Duration,
+    },
     /// Recompute the hash chain of the log; exit 1 and name the first bad seq if it breaks.
     Verify {
         /// Start from a trusted checkpoint instead of seq 1: `SEQ:HASH`.
@@ -42,17 +58,77 @@ fn parse_checkpoint(s: &str) -> Result<Checkpoint, String> {
     })
 }
 
-pub fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Verify { from, json } => verify(&cli.data_dir, from, json),
+fn parse_ttl(s: &str) -> Result<chrono::Duration, String> {
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = n.parse().map_err(|_| format!("{s:?}: expected e.g. 8h, 30m, 2d"))?;
+    match unit {
+        "s" => Ok(chrono::Duration::seconds(n)),
+        "m" => Ok(chrono::Duration::minutes(n)),
+        "h" | "" => Ok(chrono::Duration::hours(n)),
+        "d" => Ok(chrono::Duration::days(n)),
+        _ => Err(format!("{s:?}: the unit is s, m, h or d")),
     }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Pretty => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Verify { from, json } => {
+            init_tracing(LogFormat::Pretty);
+            let dir = cli.data_dir.clone().unwrap_or_else(|| Settings::default().data_dir);
+            verify(&dir, *from, *json)
+        }
+        Command::Token { role, dept, sub, ttl } => match load(&cli).and_then(|s| {
+            crate::http::auth::mint(&s.jwt, sub, role, dept.as_deref(), *ttl)
+        }) {
+            Ok(token) => {
+                println!("{token}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+        Command::Serve => match load(&cli) {
+            Ok(s) => {
+                init_tracing(s.log_format);
+                match serve(s) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => fail(e),
+                }
+            }
+            Err(e) => fail(e),
+        },
+    }
+}
+
+fn load(cli: &Cli) -> anyhow::Result<Settings> {
+    let mut s = Settings::load_without_validation(cli.config.as_deref())?;
+    if let Some(dir) = &cli.data_dir {
+        s.data_dir = dir.clone();
+    }
+    s.ensure_secret()?;
+    s.validate()?;
+    Ok(s)
+}
+
+fn fail(e: anyhow::Error) -> ExitCode {
+    eprintln!("duban: {e:#}");
+    ExitCode::from(2)
+}
+
+#[actix_web::main]
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = crate::startup::Application::build(&settings).await?;
+    eprintln!("duban serving on http://{}:{}/ (docs at /docs)", settings.listen.ip(), app.port());
+    app.run_until_stopped().await
 }
 
 fn verify(dir: &std::path::Path, from: Option<Checkpoint>, json: bool) -> ExitCode {
@@ -68,23 +144,13 @@ fn verify(dir: &std::path::Path, from: Option<Checkpoint>, json: bool) -> ExitCo
         }
     };
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("report serialises")
-        );
+        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
     } else if let Some(b) = &report.first_break {
         println!("BROKEN at seq {} ({:?}): {}", b.seq, b.kind, b.reason);
         println!("verified {} events before it", report.checked);
     } else {
         let h = report.verified_through;
-        println!(
-            "OK: {} events verified; head seq {} hash {}",
-            report.checked, h.seq, h.hash
-        );
+        println!("OK: {} events verified; head seq {} hash {}", report.checked, h.seq, h.hash);
     }
-    if report.is_ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

@@ -40,7 +40,7 @@ pub struct CommandRequest {
 }
 
 /// Where a command's events landed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CommandOutcome {
     pub project_id: ProjectId,
     /// The project's version after the command (its ETag).

@@ -5,9 +5,12 @@
 //! is derived from it.
 //!
 //! ```text
-//! command ──▶ store appends (durable, group-committed) ──▶ readers follow the log by seq
+//! http ──▶ command ──▶ domain decides events ──▶ store appends (durable) ──▶ reads
 //! ```
 //!
+//! - [`config`]: settings — defaults < `duban.toml` < `DUBAN_*`.
+//! - [`startup`]: builds the application, binds, serves, shuts down.
+//! - [`http`]: the actix-web API — auth, commands, queries, problem+json, OpenAPI, metrics.
 //! - [`command`]: dispatch — policy, load state, decide, append with the expected version.
 //! - [`domain`]: the loop as commands, events and rules — `decide` and `evolve`, pure.
 //! - [`policy`]: roles and the department directory, loaded from `policies/`.
@@ -18,6 +21,9 @@
 
 pub mod cli;
 pub mod command;
+pub mod config;
 pub mod domain;
+pub mod http;
 pub mod policy;
+pub mod startup;
 pub mod store;

@@ -67,7 +67,7 @@ pub struct AssignmentReturned {
 }
 
 /// An indicator's actual value as reported.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IndicatorActual {
     pub target_id: TargetId,
@@ -129,7 +129,7 @@ pub struct CompletionReturned {
     pub reason: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Finding {
     pub finding_id: FindingId,
@@ -161,7 +161,7 @@ pub struct RectificationOrdered {
 
 // ── 考核 assess ──────────────────────────────────────────────────────────────
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoreItem {
     pub item: String,
@@ -269,7 +269,7 @@ pub struct HoldPlaced {
     pub expires_on: NaiveDate,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HoldKind {
     /// 中止

@@ -19,7 +19,7 @@ pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema, utoipa::ToSchema)]
         #[serde(transparent)]
         pub struct $name(pub uuid::Uuid);
 
@@ -54,8 +54,9 @@ id_type!(
 
 /// A department of the directory (`policies/departments.toml`): upper-case letters, digits
 /// and `-`, 2 to 32 characters, e.g. `SXDRC` or `TY-GOV`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, pattern = "^[A-Z0-9-]{2,32}$")]
 pub struct DepartmentCode(String);
 
 impl JsonSchema for DepartmentCode {
@@ -111,6 +112,7 @@ impl fmt::Display for DepartmentCode {
 /// The plan's nine strategic emerging industries (九大产业).
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+    utoipa::ToSchema,
 )]
 pub enum Industry {
     #[serde(rename = "高端装备制造")]
@@ -136,6 +138,7 @@ pub enum Industry {
 /// Where a project is: one of the province's 11 cities, or the whole province (全省).
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+    utoipa::ToSchema,
 )]
 pub enum City {
     #[serde(rename = "太原")]
@@ -165,7 +168,7 @@ pub enum City {
 }
 
 /// A department's part in a project.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DepartmentRole {
     /// 牵头单位: answers for the project.
@@ -177,6 +180,7 @@ pub enum DepartmentRole {
 /// How serious a finding is.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
@@ -186,7 +190,7 @@ pub enum Severity {
 }
 
 /// A delivery-confidence rating (红/黄/绿) given by a named assessor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     Red,

@@ -225,6 +225,11 @@ impl SledStore {
         &self.inner.shared.stats
     }
 
+    /// False once the store was closed or stopped taking writes after a storage failure.
+    pub fn is_writable(&self) -> bool {
+        self.inner.shared.poisoned().is_none() && self.inner.sender.lock().unwrap().is_some()
+    }
+
     fn durable_seq(&self) -> u64 {
         self.inner.shared.durable_seq.load(Ordering::Acquire)
     }

@@ -1,0 +1,39 @@
+//! The `Caller` extractor: the verified actor behind a request's bearer token.
+
+use std::future::{Ready, ready};
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+
+use super::AppState;
+use super::problem::ApiError;
+use crate::domain::Actor;
+
+/// An authenticated caller. Extracting it fails with 401 problem+json.
+pub struct Caller(pub Actor);
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal("application state missing"))?;
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer token"))?;
+    let value = header.to_str().map_err(|_| ApiError::unauthorized("unreadable Authorization header"))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .ok_or_else(|| ApiError::unauthorized("the Authorization scheme must be Bearer"))?;
+    let actor = state.verifier.verify(token.trim()).map_err(ApiError::unauthorized)?;
+    tracing::Span::current().record("actor", actor.sub.as_str());
+    Ok(Caller(actor))
+}

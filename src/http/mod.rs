@@ -1,0 +1,105 @@
+//! The HTTP API (actix only; no business rules): the office, the departments and the
+//! inspectors reach duban here. Requests are authenticated ([`auth`]), turned into commands
+//! ([`commands`]) for the dispatcher, or answered from reads ([`queries`]); errors leave as
+//! problem+json ([`problem`]).
+
+pub mod auth;
+pub mod auth_extract;
+pub mod commands;
+pub mod openapi;
+pub mod ops;
+pub mod problem;
+pub mod queries;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::error::JsonPayloadError;
+use actix_web::{App, HttpResponse, web};
+
+use crate::command::Dispatcher;
+use crate::policy::Policies;
+use crate::store::{Clock, SledStore};
+use problem::ApiError;
+
+/// What every handler shares.
+pub struct AppState {
+    pub dispatcher: Dispatcher<SledStore>,
+    pub policies: Arc<Policies>,
+    pub verifier: auth::Verifier,
+    pub clock: Clock,
+    pub requests: ops::RequestMetrics,
+}
+
+/// Bad bodies: 413 over the limit, 400 when not JSON or with unknown fields, 422 for values
+/// that do not parse (a date, a department code, a percent beyond 255).
+fn json_error(err: JsonPayloadError) -> ApiError {
+    match &err {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => ApiError::new(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            "Request body too large",
+            err.to_string(),
+        ),
+        JsonPayloadError::Deserialize(e) if e.is_data() && !e.to_string().contains("unknown field") => {
+            ApiError::unprocessable("invalid-value", e.to_string())
+        }
+        _ => ApiError::bad_request(err.to_string()),
+    }
+}
+
+/// The whole application, for `HttpServer::new` and for tests.
+pub fn configure(state: web::Data<AppState>, body_limit: usize) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        let json = web::JsonConfig::default()
+            .limit(body_limit)
+            .content_type_required(false)
+            .error_handler(|err, _| json_error(err).into());
+        let path = web::PathConfig::default().error_handler(|err, _| ApiError::not_found(err.to_string()).into());
+        cfg.app_data(state)
+            .app_data(json)
+            .app_data(path)
+            .configure(ops::routes)
+            .configure(openapi::routes)
+            .service(web::scope("/api/v1").configure(commands::routes).configure(queries::routes))
+            .default_service(web::to(|| async { ApiError::not_found("no such route").error_response_owned() }));
+    }
+}
+
+impl ApiError {
+    fn error_response_owned(self) -> HttpResponse {
+        actix_web::ResponseError::error_response(&self)
+    }
+}
+
+/// Builds the app with request metrics and a tracing span per request.
+pub fn app(
+    state: web::Data<AppState>,
+    body_limit: usize,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let metrics_state = state.clone();
+    App::new()
+        .wrap_fn(move |req, srv| {
+            let started = Instant::now();
+            let method = req.method().to_string();
+            let metrics_state = metrics_state.clone();
+            let fut = srv.call(req);
+            async move {
+                let res = fut.await?;
+                let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+                metrics_state.requests.observe(&method, &route, res.status().as_u16(), started.elapsed());
+                Ok(res)
+            }
+        })
+        .wrap(tracing_actix_web::TracingLogger::default())
+        .configure(configure(state, body_limit))
+}

@@ -1,0 +1,49 @@
+//! `GET /openapi.json` (every route, schema and the bearer security scheme) and `GET /docs`
+//! (Swagger UI, served from files vendored into the binary at build time).
+
+use actix_web::web;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::{commands, queries};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "duban 督办", description = "Supervision of a five-year plan's key projects: 规划 → 落实 → 督查 → 考核 → 改进."),
+    paths(
+        commands::register_project, commands::schedule_milestone, commands::set_target, commands::assign_department,
+        commands::sign_assignment, commands::return_assignment, commands::report_progress, commands::claim_completion,
+        commands::request_extension, commands::review_completion, commands::decide_extension, commands::record_inspection,
+        commands::order_rectification, commands::report_rectification, commands::verify_rectification,
+        commands::revise_plan, commands::place_hold, commands::lift_hold, commands::close_cycle, commands::reopen_cycle,
+        commands::record_assessment, commands::rate_confidence,
+        queries::project, queries::events, queries::departments, queries::verify,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "plan", description = "规划 — the office registers projects, milestones, targets"),
+        (name = "implement", description = "落实 — departments sign for, report, claim, ask for extensions"),
+        (name = "inspect", description = "督查 — inspectors review claims, record findings, order rectification"),
+        (name = "assess", description = "考核 — the office assesses and rates confidence"),
+        (name = "improve", description = "改进 — rectification, extensions, revisions, holds, closing"),
+        (name = "read", description = "status and audit trail"),
+        (name = "audit", description = "the hash chain"),
+    )
+)]
+pub struct ApiDoc;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
+        .service(web::redirect("/docs", "/docs/"));
+}

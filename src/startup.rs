@@ -1,0 +1,69 @@
+//! `Application::build(settings)` opens the log, loads the policies, binds the listener (port
+//! 0 in tests) and serves until SIGTERM / SIGINT: then it stops accepting, lets in-flight
+//! requests finish, closes the log (finishing and syncing pending appends) and returns.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::{HttpServer, web};
+
+use crate::command::Dispatcher;
+use crate::config::Settings;
+use crate::http::{self, AppState, auth::Verifier};
+use crate::policy::Policies;
+use crate::store::{Clock, SledStore, StoreOptions};
+
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+    store: SledStore,
+}
+
+impl Application {
+    /// Builds the service with the real clock.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(chrono::Utc::now)).await
+    }
+
+    /// Builds the service with the given clock (the demo runs on a simulated one).
+    pub async fn build_with_clock(settings: &Settings, clock: Clock) -> anyhow::Result<Self> {
+        settings.validate()?;
+        let policies = Arc::new(Policies::load(&settings.policies_dir)?);
+        let options = StoreOptions { clock: clock.clone(), ..StoreOptions::default() };
+        let store = SledStore::open(&settings.data_dir, options)?;
+        let verifier = Verifier::new(&settings.jwt, Arc::new(policies.departments.clone()))?;
+        let state = web::Data::new(AppState {
+            dispatcher: Dispatcher::new(store.clone(), policies.clone()),
+            policies,
+            verifier,
+            clock,
+            requests: Default::default(),
+        });
+        let listener = TcpListener::bind(settings.listen)?;
+        let port = listener.local_addr()?.port();
+        let body_limit = settings.body_limit;
+        let server = HttpServer::new(move || http::app(state.clone(), body_limit))
+            .listen(listener)?
+            .shutdown_timeout(30)
+            .run();
+        tracing::info!(port, data_dir = %settings.data_dir.display(), "duban listening");
+        Ok(Self { port, server, store })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server from elsewhere (tests).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until a stop signal, then closes the log so nothing acknowledged is pending.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let result = self.server.await;
+        self.store.close();
+        tracing::info!(seq = crate::store::EventStore::head(&self.store).seq, "duban stopped; log closed");
+        Ok(result?)
+    }
+}
