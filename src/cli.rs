@@ -10,7 +10,11 @@ use crate::config::{LogFormat, Settings};
 use crate::store::{Checkpoint, Hash, SledStore};
 
 #[derive(Parser)]
-#[command(name = "duban", version, about = "督办: supervision of a plan's key projects")]
+#[command(
+    name = "duban",
+    version,
+    about = "督办: supervision of a plan's key projects"
+)]
 struct Cli {
     /// Settings file (defaults < this file < DUBAN_* variables).
     #[arg(long, global = true)]
@@ -60,7 +64,9 @@ fn parse_checkpoint(s: &str) -> Result<Checkpoint, String> {
 
 fn parse_ttl(s: &str) -> Result<chrono::Duration, String> {
     let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = n.parse().map_err(|_| format!("{s:?}: expected e.g. 8h, 30m, 2d"))?;
+    let n: i64 = n
+        .parse()
+        .map_err(|_| format!("{s:?}: expected e.g. 8h, 30m, 2d"))?;
     match unit {
         "s" => Ok(chrono::Duration::seconds(n)),
         "m" => Ok(chrono::Duration::minutes(n)),
@@ -71,8 +77,11 @@ fn parse_ttl(s: &str) -> Result<chrono::Duration, String> {
 }
 
 fn init_tracing(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Pretty => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -84,12 +93,20 @@ pub fn main() -> ExitCode {
     match &cli.command {
         Command::Verify { from, json } => {
             init_tracing(LogFormat::Pretty);
-            let dir = cli.data_dir.clone().unwrap_or_else(|| Settings::default().data_dir);
+            let dir = cli
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| Settings::default().data_dir);
             verify(&dir, *from, *json)
         }
-        Command::Token { role, dept, sub, ttl } => match load(&cli).and_then(|s| {
-            crate::http::auth::mint(&s.jwt, sub, role, dept.as_deref(), *ttl)
-        }) {
+        Command::Token {
+            role,
+            dept,
+            sub,
+            ttl,
+        } => match load(&cli)
+            .and_then(|s| crate::http::auth::mint(&s.jwt, sub, role, dept.as_deref(), *ttl))
+        {
             Ok(token) => {
                 println!("{token}");
                 ExitCode::SUCCESS
@@ -127,7 +144,11 @@ fn fail(e: anyhow::Error) -> ExitCode {
 #[actix_web::main]
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = crate::startup::Application::build(&settings).await?;
-    eprintln!("duban serving on http://{}:{}/ (docs at /docs)", settings.listen.ip(), app.port());
+    eprintln!(
+        "duban serving on http://{}:{}/ (docs at /docs)",
+        settings.listen.ip(),
+        app.port()
+    );
     app.run_until_stopped().await
 }
 
@@ -144,13 +165,23 @@ fn verify(dir: &std::path::Path, from: Option<Checkpoint>, json: bool) -> ExitCo
         }
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("report serialises")
+        );
     } else if let Some(b) = &report.first_break {
         println!("BROKEN at seq {} ({:?}): {}", b.seq, b.kind, b.reason);
         println!("verified {} events before it", report.checked);
     } else {
         let h = report.verified_through;
-        println!("OK: {} events verified; head seq {} hash {}", report.checked, h.seq, h.hash);
+        println!(
+            "OK: {} events verified; head seq {} hash {}",
+            report.checked, h.seq, h.hash
+        );
     }
-    if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if report.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -78,7 +78,10 @@ impl Default for Settings {
                 issuer: Some("duban".into()),
                 audience: Some("duban".into()),
             },
-            mail: MailSettings { smtp_url: None, from: "督办 <duban@example.org>".into() },
+            mail: MailSettings {
+                smtp_url: None,
+                from: "督办 <duban@example.org>".into(),
+            },
             body_limit: 64 * 1024,
             log_format: LogFormat::Pretty,
         }
@@ -97,7 +100,9 @@ impl Settings {
 
     /// The layered settings, unchecked (the command line may still override some).
     pub fn load_without_validation(file: Option<&std::path::Path>) -> anyhow::Result<Self> {
-        let file = file.map(PathBuf::from).unwrap_or_else(|| "duban.toml".into());
+        let file = file
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "duban.toml".into());
         Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(&file))
             .merge(Env::prefixed("DUBAN_").filter(is_setting).split("__"))
@@ -116,7 +121,11 @@ impl Settings {
         let path = self.data_dir.join("jwt.secret");
         if !path.exists() {
             std::fs::create_dir_all(&self.data_dir)?;
-            let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+            let secret = format!(
+                "{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            );
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
             #[cfg(unix)]
@@ -142,10 +151,15 @@ impl Settings {
             }
             "RS256" | "ES256" | "EdDSA" => {
                 if self.jwt.public_key_pem.is_none() {
-                    anyhow::bail!("{} needs jwt.public_key_pem (DUBAN_JWT__PUBLIC_KEY_PEM)", self.jwt.algorithm);
+                    anyhow::bail!(
+                        "{} needs jwt.public_key_pem (DUBAN_JWT__PUBLIC_KEY_PEM)",
+                        self.jwt.algorithm
+                    );
                 }
             }
-            other => anyhow::bail!("unsupported JWT algorithm {other:?}: HS256, RS256, ES256 or EdDSA"),
+            other => {
+                anyhow::bail!("unsupported JWT algorithm {other:?}: HS256, RS256, ES256 or EdDSA")
+            }
         }
         if self.body_limit < 1024 {
             anyhow::bail!("body_limit below 1 KiB leaves no room for a command");
@@ -157,10 +171,24 @@ impl Settings {
 /// Only `DUBAN_*` variables that name a setting are read; others (used by tools and tests)
 /// are not mistaken for misspelt settings.
 fn is_setting(key: &figment::value::UncasedStr) -> bool {
-    const KEYS: [&str; 8] =
-        ["listen", "data_dir", "policies_dir", "public_url", "jwt__", "mail__", "body_limit", "log_format"];
+    const KEYS: [&str; 8] = [
+        "listen",
+        "data_dir",
+        "policies_dir",
+        "public_url",
+        "jwt__",
+        "mail__",
+        "body_limit",
+        "log_format",
+    ];
     let key = key.as_str().to_ascii_lowercase();
-    KEYS.iter().any(|k| if k.ends_with("__") { key.starts_with(k) } else { key == *k })
+    KEYS.iter().any(|k| {
+        if k.ends_with("__") {
+            key.starts_with(k)
+        } else {
+            key == *k
+        }
+    })
 }
 
 impl fmt::Debug for Settings {
@@ -171,10 +199,16 @@ impl fmt::Debug for Settings {
             .field("policies_dir", &self.policies_dir)
             .field("public_url", &self.public_url)
             .field("jwt.algorithm", &self.jwt.algorithm)
-            .field("jwt.secret", &self.jwt.secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "jwt.secret",
+                &self.jwt.secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("jwt.issuer", &self.jwt.issuer)
             .field("jwt.audience", &self.jwt.audience)
-            .field("mail.smtp_url", &self.mail.smtp_url.as_ref().map(|_| "<set>"))
+            .field(
+                "mail.smtp_url",
+                &self.mail.smtp_url.as_ref().map(|_| "<set>"),
+            )
             .field("body_limit", &self.body_limit)
             .finish()
     }
@@ -188,13 +222,19 @@ mod tests {
     fn a_short_hs256_secret_is_refused_and_secrets_are_not_printed() {
         let mut s = Settings::default();
         s.jwt.secret = Some("too short".into());
-        assert!(s.validate().unwrap_err().to_string().contains("at least 32 bytes"));
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("at least 32 bytes")
+        );
         s.jwt.secret = Some("x".repeat(32));
         s.validate().unwrap();
         assert!(!format!("{s:?}").contains("xxxx"));
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
     fn environment_variables_override_the_file() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("duban.toml", "listen = \"127.0.0.1:9000\"\n[jwt]\nalgorithm = \"HS256\"\nsecret = \"from-the-file-from-the-file-from-the-file\"\n")?;

@@ -29,7 +29,10 @@ impl Application {
     pub async fn build_with_clock(settings: &Settings, clock: Clock) -> anyhow::Result<Self> {
         settings.validate()?;
         let policies = Arc::new(Policies::load(&settings.policies_dir)?);
-        let options = StoreOptions { clock: clock.clone(), ..StoreOptions::default() };
+        let options = StoreOptions {
+            clock: clock.clone(),
+            ..StoreOptions::default()
+        };
         let store = SledStore::open(&settings.data_dir, options)?;
         let verifier = Verifier::new(&settings.jwt, Arc::new(policies.departments.clone()))?;
         let state = web::Data::new(AppState {
@@ -47,7 +50,11 @@ impl Application {
             .shutdown_timeout(30)
             .run();
         tracing::info!(port, data_dir = %settings.data_dir.display(), "duban listening");
-        Ok(Self { port, server, store })
+        Ok(Self {
+            port,
+            server,
+            store,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -63,7 +70,10 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let result = self.server.await;
         self.store.close();
-        tracing::info!(seq = crate::store::EventStore::head(&self.store).seq, "duban stopped; log closed");
+        tracing::info!(
+            seq = crate::store::EventStore::head(&self.store).seq,
+            "duban stopped; log closed"
+        );
         Ok(result?)
     }
 }

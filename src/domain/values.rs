@@ -54,7 +54,9 @@ id_type!(
 
 /// A department of the directory (`policies/departments.toml`): upper-case letters, digits
 /// and `-`, 2 to 32 characters, e.g. `SXDRC` or `TY-GOV`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(try_from = "String", into = "String")]
 #[schema(value_type = String, pattern = "^[A-Z0-9-]{2,32}$")]
 pub struct DepartmentCode(String);
@@ -111,7 +113,17 @@ impl fmt::Display for DepartmentCode {
 
 /// The plan's nine strategic emerging industries (九大产业).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
     utoipa::ToSchema,
 )]
 pub enum Industry {
@@ -137,7 +149,17 @@ pub enum Industry {
 
 /// Where a project is: one of the province's 11 cities, or the whole province (全省).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
     utoipa::ToSchema,
 )]
 pub enum City {
@@ -168,7 +190,9 @@ pub enum City {
 }
 
 /// A department's part in a project.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, utoipa::ToSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DepartmentRole {
     /// 牵头单位: answers for the project.
@@ -179,7 +203,16 @@ pub enum DepartmentRole {
 
 /// How serious a finding is.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    JsonSchema,
     utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
@@ -190,7 +223,9 @@ pub enum Severity {
 }
 
 /// A delivery-confidence rating (红/黄/绿) given by a named assessor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, utoipa::ToSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     Red,

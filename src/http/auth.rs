@@ -50,9 +50,15 @@ impl Verifier {
     pub fn new(settings: &JwtSettings, directory: Arc<Directory>) -> anyhow::Result<Self> {
         let alg = algorithm(&settings.algorithm)?;
         let key = match alg {
-            Algorithm::HS256 => DecodingKey::from_secret(settings.secret.as_deref().unwrap_or_default().as_bytes()),
+            Algorithm::HS256 => {
+                DecodingKey::from_secret(settings.secret.as_deref().unwrap_or_default().as_bytes())
+            }
             _ => {
-                let pem = settings.public_key_pem.as_deref().unwrap_or_default().as_bytes();
+                let pem = settings
+                    .public_key_pem
+                    .as_deref()
+                    .unwrap_or_default()
+                    .as_bytes();
                 match alg {
                     Algorithm::RS256 => DecodingKey::from_rsa_pem(pem)?,
                     Algorithm::ES256 => DecodingKey::from_ec_pem(pem)?,
@@ -72,12 +78,17 @@ impl Verifier {
             Some(aud) => validation.set_audience(&[aud]),
             None => validation.validate_aud = false,
         }
-        Ok(Self { key, validation, directory })
+        Ok(Self {
+            key,
+            validation,
+            directory,
+        })
     }
 
     /// The caller a bearer token stands for, or why it is refused.
     pub fn verify(&self, token: &str) -> Result<Actor, String> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| e.to_string())?;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+            .map_err(|e| e.to_string())?;
         let c = data.claims;
         if !KNOWN_ROLES.contains(&c.role.as_str()) {
             return Err(format!("unknown role {:?}", c.role));
@@ -96,14 +107,27 @@ impl Verifier {
         if c.sub.trim().is_empty() {
             return Err("empty sub".into());
         }
-        Ok(Actor { sub: c.sub, role: c.role, dept })
+        Ok(Actor {
+            sub: c.sub,
+            role: c.role,
+            dept,
+        })
     }
 }
 
 /// Mints an HS256 token with the configured secret (`duban token`, demos, tests).
-pub fn mint(settings: &JwtSettings, sub: &str, role: &str, dept: Option<&str>, ttl: chrono::Duration) -> anyhow::Result<String> {
+pub fn mint(
+    settings: &JwtSettings,
+    sub: &str,
+    role: &str,
+    dept: Option<&str>,
+    ttl: chrono::Duration,
+) -> anyhow::Result<String> {
     if settings.algorithm != "HS256" {
-        anyhow::bail!("tokens for {} are issued by the identity provider, not by duban", settings.algorithm);
+        anyhow::bail!(
+            "tokens for {} are issued by the identity provider, not by duban",
+            settings.algorithm
+        );
     }
     let now = Utc::now().timestamp();
     let claims = Claims {
@@ -117,5 +141,9 @@ pub fn mint(settings: &JwtSettings, sub: &str, role: &str, dept: Option<&str>, t
         aud: settings.audience.clone(),
     };
     let key = EncodingKey::from_secret(settings.secret.as_deref().unwrap_or_default().as_bytes());
-    Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key)?)
+    Ok(jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &key,
+    )?)
 }

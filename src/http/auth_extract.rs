@@ -28,12 +28,17 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer token"))?;
-    let value = header.to_str().map_err(|_| ApiError::unauthorized("unreadable Authorization header"))?;
+    let value = header
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("unreadable Authorization header"))?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .ok_or_else(|| ApiError::unauthorized("the Authorization scheme must be Bearer"))?;
-    let actor = state.verifier.verify(token.trim()).map_err(ApiError::unauthorized)?;
+    let actor = state
+        .verifier
+        .verify(token.trim())
+        .map_err(ApiError::unauthorized)?;
     tracing::Span::current().record("actor", actor.sub.as_str());
     Ok(Caller(actor))
 }

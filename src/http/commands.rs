@@ -26,16 +26,19 @@ async fn run(
     created: bool,
 ) -> Result<HttpResponse, ApiError> {
     let idempotency_key = header(req, "Idempotency-Key")?;
-    if idempotency_key.as_ref().is_some_and(|k| k.is_empty() || k.len() > 128) {
-        return Err(ApiError::bad_request("Idempotency-Key must be 1 to 128 characters"));
+    if idempotency_key
+        .as_ref()
+        .is_some_and(|k| k.is_empty() || k.len() > 128)
+    {
+        return Err(ApiError::bad_request(
+            "Idempotency-Key must be 1 to 128 characters",
+        ));
     }
     let if_match = match header(req, "If-Match")? {
         None => None,
-        Some(v) => Some(
-            v.trim_matches('"')
-                .parse::<u64>()
-                .map_err(|_| ApiError::bad_request("If-Match must be a project version, e.g. \"7\""))?,
-        ),
+        Some(v) => Some(v.trim_matches('"').parse::<u64>().map_err(|_| {
+            ApiError::bad_request("If-Match must be a project version, e.g. \"7\"")
+        })?),
     };
     tracing::Span::current().record("command", command.name());
     let outcome: CommandOutcome = state
@@ -50,7 +53,11 @@ async fn run(
             correlation_id: None,
         })
         .await?;
-    let status = if created && !outcome.replayed { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created && !outcome.replayed {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok(HttpResponse::build(status)
         .insert_header(ETag(EntityTag::new_strong(outcome.version.to_string())))
         .json(outcome))
@@ -133,7 +140,9 @@ pub async fn schedule_milestone(
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     let command = Command::ScheduleMilestone {
-        milestone_id: b.milestone_id.unwrap_or_else(|| MilestoneId(Uuid::now_v7())),
+        milestone_id: b
+            .milestone_id
+            .unwrap_or_else(|| MilestoneId(Uuid::now_v7())),
         title: b.title,
         due_date: b.due_date,
         responsible_departments: b.responsible_departments,
@@ -194,7 +203,10 @@ pub async fn assign_department(
     body: web::Json<AssignDepartmentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let command = Command::AssignDepartment { department: b.department, role: b.role };
+    let command = Command::AssignDepartment {
+        department: b.department,
+        role: b.role,
+    };
     run(&state, &req, caller, ProjectId(*id), command, false).await
 }
 
@@ -211,7 +223,15 @@ pub async fn sign_assignment(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    run(&state, &req, caller, ProjectId(*id), Command::SignAssignment, false).await
+    run(
+        &state,
+        &req,
+        caller,
+        ProjectId(*id),
+        Command::SignAssignment,
+        false,
+    )
+    .await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -232,7 +252,9 @@ pub async fn return_assignment(
     id: web::Path<Uuid>,
     body: web::Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let command = Command::ReturnAssignment { reason: body.into_inner().reason };
+    let command = Command::ReturnAssignment {
+        reason: body.into_inner().reason,
+    };
     run(&state, &req, caller, ProjectId(*id), command, false).await
 }
 
@@ -293,7 +315,11 @@ pub async fn claim_completion(
 ) -> Result<HttpResponse, ApiError> {
     let (id, mid) = path.into_inner();
     let b = body.into_inner();
-    let command = Command::ClaimCompletion { milestone_id: MilestoneId(mid), narrative: b.narrative, evidence: b.evidence };
+    let command = Command::ClaimCompletion {
+        milestone_id: MilestoneId(mid),
+        narrative: b.narrative,
+        evidence: b.evidence,
+    };
     run(&state, &req, caller, ProjectId(id), command, false).await
 }
 
@@ -318,8 +344,11 @@ pub async fn request_extension(
 ) -> Result<HttpResponse, ApiError> {
     let (id, mid) = path.into_inner();
     let b = body.into_inner();
-    let command =
-        Command::RequestExtension { milestone_id: MilestoneId(mid), new_due_date: b.new_due_date, reason: b.reason };
+    let command = Command::RequestExtension {
+        milestone_id: MilestoneId(mid),
+        new_due_date: b.new_due_date,
+        reason: b.reason,
+    };
     run(&state, &req, caller, ProjectId(id), command, false).await
 }
 
@@ -358,7 +387,10 @@ pub async fn review_completion(
     let milestone_id = MilestoneId(mid);
     let command = match b.decision {
         ReviewDecision::Accept => Command::AcceptCompletion { milestone_id },
-        ReviewDecision::Return => Command::ReturnCompletion { milestone_id, reason: b.reason },
+        ReviewDecision::Return => Command::ReturnCompletion {
+            milestone_id,
+            reason: b.reason,
+        },
     };
     run(&state, &req, caller, ProjectId(id), command, false).await
 }
@@ -406,8 +438,12 @@ pub async fn record_inspection(
             milestone_id: f.milestone_id,
         })
         .collect();
-    let command =
-        Command::RecordInspection { inspected_on: b.inspected_on, on_site: b.on_site, summary: b.summary, findings };
+    let command = Command::RecordInspection {
+        inspected_on: b.inspected_on,
+        on_site: b.on_site,
+        summary: b.summary,
+        findings,
+    };
     run(&state, &req, caller, ProjectId(*id), command, true).await
 }
 
@@ -435,7 +471,9 @@ pub async fn order_rectification(
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     let command = Command::OrderRectification {
-        rectification_id: b.rectification_id.unwrap_or_else(|| RectificationId(Uuid::now_v7())),
+        rectification_id: b
+            .rectification_id
+            .unwrap_or_else(|| RectificationId(Uuid::now_v7())),
         finding_id: b.finding_id,
         department: b.department,
         deadline: b.deadline,
@@ -508,7 +546,10 @@ pub async fn verify_rectification(
     let rectification_id = RectificationId(rid);
     let command = match b.decision {
         VerificationDecision::Verify => Command::VerifyRectification { rectification_id },
-        VerificationDecision::Reject => Command::RejectRectification { rectification_id, reason: b.reason },
+        VerificationDecision::Reject => Command::RejectRectification {
+            rectification_id,
+            reason: b.reason,
+        },
     };
     run(&state, &req, caller, ProjectId(id), command, false).await
 }
@@ -534,15 +575,25 @@ pub async fn decide_extension(
 ) -> Result<HttpResponse, ApiError> {
     let (id, mid) = path.into_inner();
     let b = body.into_inner();
-    let command = Command::DecideExtension { milestone_id: MilestoneId(mid), approve: b.approve, reason: b.reason };
+    let command = Command::DecideExtension {
+        milestone_id: MilestoneId(mid),
+        approve: b.approve,
+        reason: b.reason,
+    };
     run(&state, &req, caller, ProjectId(id), command, false).await
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case", tag = "kind")]
 pub enum PlanChangeBody {
-    DueDate { milestone_id: MilestoneId, to: NaiveDate },
-    TargetValue { target_id: TargetId, to: f64 },
+    DueDate {
+        milestone_id: MilestoneId,
+        to: NaiveDate,
+    },
+    TargetValue {
+        target_id: TargetId,
+        to: f64,
+    },
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -569,7 +620,18 @@ pub async fn revise_plan(
         PlanChangeBody::DueDate { milestone_id, to } => PlanChange::DueDate { milestone_id, to },
         PlanChangeBody::TargetValue { target_id, to } => PlanChange::TargetValue { target_id, to },
     };
-    run(&state, &req, caller, ProjectId(*id), Command::RevisePlan { change, reason: b.reason }, false).await
+    run(
+        &state,
+        &req,
+        caller,
+        ProjectId(*id),
+        Command::RevisePlan {
+            change,
+            reason: b.reason,
+        },
+        false,
+    )
+    .await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -628,8 +690,12 @@ pub async fn lift_hold(
     body: web::Json<LiftHoldBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let command =
-        Command::LiftHold { kind: b.kind, milestone_id: b.milestone_id, approver: b.approver, reason: b.reason };
+    let command = Command::LiftHold {
+        kind: b.kind,
+        milestone_id: b.milestone_id,
+        approver: b.approver,
+        reason: b.reason,
+    };
     run(&state, &req, caller, ProjectId(*id), command, false).await
 }
 
@@ -645,7 +711,9 @@ pub async fn close_cycle(
     id: web::Path<Uuid>,
     body: web::Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let command = Command::CloseCycle { reason: body.into_inner().reason };
+    let command = Command::CloseCycle {
+        reason: body.into_inner().reason,
+    };
     run(&state, &req, caller, ProjectId(*id), command, false).await
 }
 
@@ -667,7 +735,9 @@ pub async fn reopen_cycle(
     id: web::Path<Uuid>,
     body: web::Json<ReopenBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let command = Command::ReopenCycle { instruction: body.into_inner().instruction };
+    let command = Command::ReopenCycle {
+        instruction: body.into_inner().instruction,
+    };
     run(&state, &req, caller, ProjectId(*id), command, false).await
 }
 
@@ -726,7 +796,11 @@ pub async fn rate_confidence(
     body: web::Json<ConfidenceBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let command = Command::RateConfidence { rating: b.rating, assessor: b.assessor, comment: b.comment };
+    let command = Command::RateConfidence {
+        rating: b.rating,
+        assessor: b.assessor,
+        comment: b.comment,
+    };
     run(&state, &req, caller, ProjectId(*id), command, false).await
 }
 

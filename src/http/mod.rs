@@ -36,13 +36,17 @@ pub struct AppState {
 /// that do not parse (a date, a department code, a percent beyond 255).
 fn json_error(err: JsonPayloadError) -> ApiError {
     match &err {
-        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => ApiError::new(
-            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "body-too-large",
-            "Request body too large",
-            err.to_string(),
-        ),
-        JsonPayloadError::Deserialize(e) if e.is_data() && !e.to_string().contains("unknown field") => {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::new(
+                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "body-too-large",
+                "Request body too large",
+                err.to_string(),
+            )
+        }
+        JsonPayloadError::Deserialize(e)
+            if e.is_data() && !e.to_string().contains("unknown field") =>
+        {
             ApiError::unprocessable("invalid-value", e.to_string())
         }
         _ => ApiError::bad_request(err.to_string()),
@@ -50,20 +54,30 @@ fn json_error(err: JsonPayloadError) -> ApiError {
 }
 
 /// The whole application, for `HttpServer::new` and for tests.
-pub fn configure(state: web::Data<AppState>, body_limit: usize) -> impl FnOnce(&mut web::ServiceConfig) {
+pub fn configure(
+    state: web::Data<AppState>,
+    body_limit: usize,
+) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg: &mut web::ServiceConfig| {
         let json = web::JsonConfig::default()
             .limit(body_limit)
             .content_type_required(false)
             .error_handler(|err, _| json_error(err).into());
-        let path = web::PathConfig::default().error_handler(|err, _| ApiError::not_found(err.to_string()).into());
+        let path = web::PathConfig::default()
+            .error_handler(|err, _| ApiError::not_found(err.to_string()).into());
         cfg.app_data(state)
             .app_data(json)
             .app_data(path)
             .configure(ops::routes)
             .configure(openapi::routes)
-            .service(web::scope("/api/v1").configure(commands::routes).configure(queries::routes))
-            .default_service(web::to(|| async { ApiError::not_found("no such route").error_response_owned() }));
+            .service(
+                web::scope("/api/v1")
+                    .configure(commands::routes)
+                    .configure(queries::routes),
+            )
+            .default_service(web::to(|| async {
+                ApiError::not_found("no such route").error_response_owned()
+            }));
     }
 }
 
@@ -95,8 +109,16 @@ pub fn app(
             let fut = srv.call(req);
             async move {
                 let res = fut.await?;
-                let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
-                metrics_state.requests.observe(&method, &route, res.status().as_u16(), started.elapsed());
+                let route = res
+                    .request()
+                    .match_pattern()
+                    .unwrap_or_else(|| "unmatched".into());
+                metrics_state.requests.observe(
+                    &method,
+                    &route,
+                    res.status().as_u16(),
+                    started.elapsed(),
+                );
                 Ok(res)
             }
         })

@@ -13,7 +13,9 @@ use super::AppState;
 use crate::store::EventStore;
 
 /// Latency buckets, in seconds.
-const BUCKETS: [f64; 10] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0];
+const BUCKETS: [f64; 10] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0,
+];
 
 #[derive(Default)]
 struct Series {
@@ -32,7 +34,9 @@ impl RequestMetrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let secs = elapsed.as_secs_f64();
         let mut series = self.series.lock().unwrap();
-        let s = series.entry((method.to_string(), route.to_string(), status)).or_default();
+        let s = series
+            .entry((method.to_string(), route.to_string(), status))
+            .or_default();
         s.count += 1;
         s.sum += secs;
         for (i, le) in BUCKETS.iter().enumerate() {
@@ -47,18 +51,40 @@ impl RequestMetrics {
         out.push_str("# HELP duban_http_requests_total HTTP requests by route and status.\n");
         out.push_str("# TYPE duban_http_requests_total counter\n");
         for ((m, r, st), s) in series.iter() {
-            let _ = writeln!(out, "duban_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{st}\"}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "duban_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{st}\"}} {}",
+                s.count
+            );
         }
-        out.push_str("# HELP duban_http_request_duration_seconds Request latency by route and status.\n");
+        out.push_str(
+            "# HELP duban_http_request_duration_seconds Request latency by route and status.\n",
+        );
         out.push_str("# TYPE duban_http_request_duration_seconds histogram\n");
         for ((m, r, st), s) in series.iter() {
             let labels = format!("method=\"{m}\",route=\"{r}\",status=\"{st}\"");
             for (i, le) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(out, "duban_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {}", s.buckets[i]);
+                let _ = writeln!(
+                    out,
+                    "duban_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {}",
+                    s.buckets[i]
+                );
             }
-            let _ = writeln!(out, "duban_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
-            let _ = writeln!(out, "duban_http_request_duration_seconds_sum{{{labels}}} {}", s.sum);
-            let _ = writeln!(out, "duban_http_request_duration_seconds_count{{{labels}}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "duban_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "duban_http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                out,
+                "duban_http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
         }
     }
 }
@@ -71,10 +97,21 @@ pub async fn healthz() -> HttpResponse {
 /// Ready when the log answers reads and has not stopped taking writes.
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.dispatcher.store.read_all(state.dispatcher.store.head().seq, 1).await {
-        Ok(_) if state.dispatcher.store.is_writable() => HttpResponse::Ok().content_type("text/plain").body("ready\n"),
-        Ok(_) => HttpResponse::ServiceUnavailable().content_type("text/plain").body("the log refuses writes\n"),
-        Err(e) => HttpResponse::ServiceUnavailable().content_type("text/plain").body(format!("{e}\n")),
+    match state
+        .dispatcher
+        .store
+        .read_all(state.dispatcher.store.head().seq, 1)
+        .await
+    {
+        Ok(_) if state.dispatcher.store.is_writable() => HttpResponse::Ok()
+            .content_type("text/plain")
+            .body("ready\n"),
+        Ok(_) => HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body("the log refuses writes\n"),
+        Err(e) => HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body(format!("{e}\n")),
     }
 }
 
@@ -85,22 +122,51 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let s = state.dispatcher.store.stats();
     let get = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
     let counters = [
-        ("duban_log_events_total", "Events appended durably.", get(&s.events)),
+        (
+            "duban_log_events_total",
+            "Events appended durably.",
+            get(&s.events),
+        ),
         ("duban_log_batches_total", "Group commits.", get(&s.batches)),
-        ("duban_log_largest_batch_events", "Largest group commit, in events.", get(&s.largest_batch)),
+        (
+            "duban_log_largest_batch_events",
+            "Largest group commit, in events.",
+            get(&s.largest_batch),
+        ),
     ];
     for (name, help, value) in counters {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
     }
     let seconds = [
-        ("duban_log_fsync_seconds_total", "Time in fdatasync.", get(&s.fsync_nanos)),
-        ("duban_log_flush_seconds_total", "Time in sled's flush.", get(&s.flush_nanos)),
+        (
+            "duban_log_fsync_seconds_total",
+            "Time in fdatasync.",
+            get(&s.fsync_nanos),
+        ),
+        (
+            "duban_log_flush_seconds_total",
+            "Time in sled's flush.",
+            get(&s.flush_nanos),
+        ),
     ];
     for (name, help, nanos) in seconds {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", nanos as f64 / 1e9);
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+            nanos as f64 / 1e9
+        );
     }
-    let _ = writeln!(out, "# HELP duban_log_head_seq The durable head.\n# TYPE duban_log_head_seq gauge\nduban_log_head_seq {}", state.dispatcher.store.head().seq);
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out)
+    let _ = writeln!(
+        out,
+        "# HELP duban_log_head_seq The durable head.\n# TYPE duban_log_head_seq gauge\nduban_log_head_seq {}",
+        state.dispatcher.store.head().seq
+    );
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(out)
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

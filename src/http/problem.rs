@@ -32,20 +32,46 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: impl Into<String>, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code: code.into(), title, detail: detail.into(), current_version: None }
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<String>,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code: code.into(),
+            title,
+            detail: detail.into(),
+            current_version: None,
+        }
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "malformed-request", "The request is not well-formed", detail)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-request",
+            "The request is not well-formed",
+            detail,
+        )
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication failed", detail)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication failed",
+            detail,
+        )
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "No such resource", detail)
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "No such resource",
+            detail,
+        )
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
@@ -53,11 +79,21 @@ impl ApiError {
     }
 
     pub fn unprocessable(code: &str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, "Invalid value", detail)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            "Invalid value",
+            detail,
+        )
     }
 
     pub fn internal(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", detail)
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            detail,
+        )
     }
 }
 
@@ -80,7 +116,9 @@ impl ResponseError for ApiError {
             detail: self.detail.clone(),
             current_version: self.current_version,
         };
-        HttpResponse::build(self.status).content_type("application/problem+json").json(body)
+        HttpResponse::build(self.status)
+            .content_type("application/problem+json")
+            .json(body)
     }
 }
 
@@ -88,15 +126,25 @@ impl ResponseError for ApiError {
 fn domain_status(e: &DomainError) -> StatusCode {
     use DomainError::*;
     match e {
-        FieldRequired(_) | ReasonRequired | PercentOutOfRange(_) | TargetValueInvalid | YearOutOfRange(_)
-        | EmptyScoreBreakdown | ExtensionNotLater | DeadlineNotInFuture | HoldExpiryNotInFuture
+        FieldRequired(_)
+        | ReasonRequired
+        | PercentOutOfRange(_)
+        | TargetValueInvalid
+        | YearOutOfRange(_)
+        | EmptyScoreBreakdown
+        | ExtensionNotLater
+        | DeadlineNotInFuture
+        | HoldExpiryNotInFuture
         | LeadAlsoSupporting(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        NotAssignedDepartment | NotResponsibleDepartment | OnlyLeadDepartmentMayClaim | NotRectifyingDepartment => {
-            StatusCode::FORBIDDEN
-        }
-        UnknownMilestone(_) | UnknownTarget(_) | UnknownFinding(_) | UnknownRectification(_) | ProjectNotRegistered => {
-            StatusCode::NOT_FOUND
-        }
+        NotAssignedDepartment
+        | NotResponsibleDepartment
+        | OnlyLeadDepartmentMayClaim
+        | NotRectifyingDepartment => StatusCode::FORBIDDEN,
+        UnknownMilestone(_)
+        | UnknownTarget(_)
+        | UnknownFinding(_)
+        | UnknownRectification(_)
+        | ProjectNotRegistered => StatusCode::NOT_FOUND,
         _ => StatusCode::CONFLICT,
     }
 }
@@ -105,20 +153,36 @@ impl From<DispatchError> for ApiError {
     fn from(e: DispatchError) -> Self {
         let detail = e.to_string();
         match e {
-            DispatchError::RoleMayNot { .. } => ApiError::new(StatusCode::FORBIDDEN, "role-may-not", "Not allowed", detail),
-            DispatchError::NotYourProject => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail),
+            DispatchError::RoleMayNot { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "role-may-not", "Not allowed", detail)
+            }
+            DispatchError::NotYourProject => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail)
+            }
             DispatchError::NoSuchProject => ApiError::not_found(detail),
-            DispatchError::UnknownDepartment(_) => ApiError::unprocessable("unknown-department", detail),
+            DispatchError::UnknownDepartment(_) => {
+                ApiError::unprocessable("unknown-department", detail)
+            }
             DispatchError::VersionMismatch { current, .. } => {
-                let mut p = ApiError::new(StatusCode::PRECONDITION_FAILED, "version-mismatch", "Stale version", detail);
+                let mut p = ApiError::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "version-mismatch",
+                    "Stale version",
+                    detail,
+                );
                 p.current_version = Some(current);
                 p
             }
-            DispatchError::KeyReused => {
-                ApiError::unprocessable("idempotency-key-reused", "the Idempotency-Key was already used for another project")
+            DispatchError::KeyReused => ApiError::unprocessable(
+                "idempotency-key-reused",
+                "the Idempotency-Key was already used for another project",
+            ),
+            DispatchError::Contention => {
+                ApiError::new(StatusCode::CONFLICT, "contention", "Busy", detail)
             }
-            DispatchError::Contention => ApiError::new(StatusCode::CONFLICT, "contention", "Busy", detail),
-            DispatchError::Rule(rule) => ApiError::new(domain_status(&rule), rule.code(), "Rule violated", detail),
+            DispatchError::Rule(rule) => {
+                ApiError::new(domain_status(&rule), rule.code(), "Rule violated", detail)
+            }
             DispatchError::Undecodable(_) => ApiError::internal(detail),
             DispatchError::Store(s) => s.into(),
         }
@@ -129,9 +193,12 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error");
         match e {
-            StoreError::Closed | StoreError::Poisoned(_) => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Not accepting writes", e.to_string())
-            }
+            StoreError::Closed | StoreError::Poisoned(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Not accepting writes",
+                e.to_string(),
+            ),
             other => ApiError::internal(other.to_string()),
         }
     }

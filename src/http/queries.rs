@@ -62,7 +62,11 @@ pub struct DepartmentView {
 
 /// The project's state, if the caller may see it; a department cannot tell someone else's
 /// project from a missing one.
-async fn visible(state: &AppState, caller: &Caller, id: Uuid) -> Result<(ProjectState, u64), ApiError> {
+async fn visible(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(ProjectState, u64), ApiError> {
     let (found, version) = command::load(&state.dispatcher.store, ProjectId(id)).await?;
     let reads_all = state.policies.roles.reads(&caller.0.role) == Some(Reads::All);
     if !found.is_registered() {
@@ -73,7 +77,9 @@ async fn visible(state: &AppState, caller: &Caller, id: Uuid) -> Result<(Project
         });
     }
     if !may_see(&state.policies, &caller.0, &found) {
-        return Err(ApiError::forbidden("this project is not visible to the caller"));
+        return Err(ApiError::forbidden(
+            "this project is not visible to the caller",
+        ));
     }
     Ok((found, version))
 }
@@ -143,7 +149,11 @@ fn view(id: Uuid, version: u64, p: &ProjectState) -> ProjectView {
     responses((status = 200, body = ProjectView), (status = "4XX", body = super::problem::Problem)),
     security(("bearer" = [])))]
 #[get("/projects/{id}")]
-pub async fn project(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn project(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let (p, version) = visible(&state, &caller, *id).await?;
     Ok(HttpResponse::Ok()
         .insert_header(ETag(EntityTag::new_strong(version.to_string())))
@@ -179,9 +189,17 @@ pub struct TrailActor {
     responses((status = 200, body = Vec<TrailEntry>), (status = "4XX", body = super::problem::Problem)),
     security(("bearer" = [])))]
 #[get("/projects/{id}/events")]
-pub async fn events(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     visible(&state, &caller, *id).await?;
-    let recorded = state.dispatcher.store.read_stream(&stream_of(ProjectId(*id)), 1).await?;
+    let recorded = state
+        .dispatcher
+        .store
+        .read_stream(&stream_of(ProjectId(*id)), 1)
+        .await?;
     let trail: Vec<TrailEntry> = recorded
         .into_iter()
         .map(|r| {
@@ -193,7 +211,11 @@ pub async fn events(state: web::Data<AppState>, caller: Caller, id: web::Path<Uu
                 event_type: e.event_type,
                 schema_version: e.schema_version,
                 recorded_at: e.recorded_at,
-                actor: TrailActor { sub: e.actor.sub, role: e.actor.role, dept: e.actor.dept },
+                actor: TrailActor {
+                    sub: e.actor.sub,
+                    role: e.actor.role,
+                    dept: e.actor.dept,
+                },
                 command_id: e.command_id,
                 payload: e.payload.to_value(),
                 prev_hash: e.prev_hash.to_hex(),
@@ -219,12 +241,17 @@ pub async fn departments(state: web::Data<AppState>, _caller: Caller) -> HttpRes
 #[get("/audit/verify")]
 pub async fn verify(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     if state.policies.roles.reads(&caller.0.role) != Some(Reads::All) {
-        return Err(ApiError::forbidden("verifying the whole log is for inspectors and the office"));
+        return Err(ApiError::forbidden(
+            "verifying the whole log is for inspectors and the office",
+        ));
     }
     let report = state.dispatcher.store.verify(None).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(project).service(events).service(departments).service(verify);
+    cfg.service(project)
+        .service(events)
+        .service(departments)
+        .service(verify);
 }

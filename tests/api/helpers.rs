@@ -1,0 +1,191 @@
+//! `spawn_app()`: the real service on port 0 with a temp data dir, and a client with one
+//! method per thing the tests do. Tokens are minted with the `jsonwebtoken` library directly,
+//! as any identity provider would.
+
+use std::sync::Arc;
+
+use duban::config::Settings;
+use duban::startup::Application;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub data_dir: tempfile::TempDir,
+    pub handle: actix_web::dev::ServerHandle,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::default();
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    settings.data_dir = data_dir.path().to_path_buf();
+    settings.policies_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    settings.jwt.secret = Some(SECRET.into());
+    // Mid-June 2018, Beijing: the simulated now of these tests.
+    let now: chrono::DateTime<chrono::Utc> = "2018-06-15T02:00:00Z".parse().unwrap();
+    let app = Application::build_with_clock(&settings, Arc::new(move || now))
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        data_dir,
+        handle,
+    }
+}
+
+/// Claims as a test wants them; `exp`/`iat` may be left out on purpose.
+pub fn claims(sub: &str, role: &str, dept: Option<&str>) -> Value {
+    let now = chrono::Utc::now().timestamp();
+    let mut c = json!({ "sub": sub, "role": role, "iat": now, "exp": now + 3600, "iss": "duban", "aud": "duban" });
+    if let Some(d) = dept {
+        c["dept"] = json!(d);
+    }
+    c
+}
+
+pub fn sign(claims: &Value, alg: Algorithm, secret: &str) -> String {
+    jsonwebtoken::encode(
+        &Header::new(alg),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+pub fn token(sub: &str, role: &str, dept: Option<&str>) -> String {
+    sign(&claims(sub, role, dept), Algorithm::HS256, SECRET)
+}
+
+pub fn office() -> String {
+    token("wang.office", "office", None)
+}
+pub fn inspector() -> String {
+    token("li.inspector", "inspector", None)
+}
+pub fn department(code: &str) -> String {
+    token(&format!("clerk.{code}"), "department", Some(code))
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl TestApp {
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.post_with(path, token, body, &[]).await
+    }
+
+    pub async fn post_with(
+        &self,
+        path: &str,
+        token: &str,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        reply(req.send().await.unwrap()).await
+    }
+
+    pub async fn post_raw(&self, path: &str, token: &str, body: String) -> Reply {
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body);
+        reply(req.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        reply(
+            self.client
+                .get(format!("{}{path}", self.base))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Registers the demo project and returns its id.
+    pub async fn register_project(&self) -> String {
+        let r = self
+            .post(
+                "/api/v1/projects",
+                &office(),
+                json!({
+                    "name": "太原轨道交通装备制造基地",
+                    "industry": "高端装备制造",
+                    "city": "太原",
+                    "lead_department": "SXEIC",
+                    "supporting_departments": ["SXDRC"],
+                    "description": "2020年年销售收入500亿元",
+                    "source_section": "四、(一) 高端装备制造业"
+                }),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["project_id"].as_str().unwrap().to_string()
+    }
+
+    /// A milestone due 2018-06-30 for both departments; returns its id.
+    pub async fn schedule_milestone(&self, project: &str) -> String {
+        let r = self
+            .post(
+                &format!("/api/v1/projects/{project}/milestones"),
+                &office(),
+                json!({ "title": "整车组装线投产", "due_date": "2018-06-30", "responsible_departments": ["SXEIC", "SXDRC"] }),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        // The milestone id is in the audit trail.
+        let trail = self
+            .get(&format!("/api/v1/projects/{project}/events"), &office())
+            .await;
+        trail.body.as_array().unwrap().last().unwrap()["payload"]["milestone_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub async fn sign_for(&self, project: &str, dept: &str) {
+        let r = self
+            .post(
+                &format!("/api/v1/projects/{project}/assignment/sign"),
+                &department(dept),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+}
+
+async fn reply(res: reqwest::Response) -> Reply {
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply {
+        status,
+        body,
+        headers,
+    }
+}
