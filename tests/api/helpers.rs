@@ -14,16 +14,18 @@ pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
-    pub data_dir: tempfile::TempDir,
-    pub handle: actix_web::dev::ServerHandle,
+    /// Kept for the life of the app: dropping it removes the data dir.
+    _data_dir: tempfile::TempDir,
 }
 
 pub async fn spawn_app() -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::default();
-    settings.listen = "127.0.0.1:0".parse().unwrap();
-    settings.data_dir = data_dir.path().to_path_buf();
-    settings.policies_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let mut settings = Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir.path().to_path_buf(),
+        policies_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies"),
+        ..Settings::default()
+    };
     settings.jwt.secret = Some(SECRET.into());
     // Mid-June 2018, Beijing: the simulated now of these tests.
     let now: chrono::DateTime<chrono::Utc> = "2018-06-15T02:00:00Z".parse().unwrap();
