@@ -33,13 +33,11 @@ pub async fn spawn_app() -> TestApp {
         .await
         .unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
-    let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
         client: reqwest::Client::new(),
-        data_dir,
-        handle,
+        _data_dir: data_dir,
     }
 }
 
