@@ -408,3 +408,24 @@ async fn a_command_is_found_by_its_id_as_soon_as_it_is_acknowledged() {
     );
     assert_eq!(found.stream.as_str(), "p");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caught_up_subscription_ends_with_closed_when_the_store_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store
+        .append(request("p", ExpectedVersion::Any, "c1", 1))
+        .await
+        .unwrap();
+    let mut sub = store.subscribe(1);
+    assert_eq!(sub.next().await.unwrap().envelope.seq, 1);
+    let closer = store.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        closer.close();
+    });
+    let end = tokio::time::timeout(Duration::from_secs(10), sub.next())
+        .await
+        .expect("does not hang");
+    assert!(matches!(end, Err(StoreError::Closed)), "{end:?}");
+}

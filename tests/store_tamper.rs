@@ -262,3 +262,67 @@ async fn verify_names_the_first_break_when_there_are_several() {
     });
     assert_eq!(first_break(dir.path(), None).seq, 20);
 }
+
+#[tokio::test]
+async fn readers_refuse_a_hole_in_the_middle_of_the_log_instead_of_skipping_it() {
+    let dir = tempfile::tempdir().unwrap();
+    written_log(dir.path()).await;
+    tamper(dir.path(), |t| {
+        let mut chunk = RawChunk::holding(t, 30);
+        chunk.records.clear();
+        chunk.store(t);
+    });
+    // The tail still checks out, so the store opens; a reader crossing the hole is stopped.
+    let store = open(dir.path());
+    let err = store.read_all(1, 1000).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Corrupt(ChainBreak { seq: 28, .. })),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_chunk_cut_short_is_reported_as_a_break_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    written_log(dir.path()).await;
+    tamper(dir.path(), |t| {
+        let (key, value) = t
+            .range(event_key(40)..=event_key(40))
+            .next()
+            .unwrap()
+            .unwrap();
+        t.insert(key, &value[..value.len() - 5]).unwrap();
+    });
+    let b = first_break(dir.path(), None);
+    assert_eq!((b.seq, b.kind), (40, BreakKind::Malformed));
+}
+
+#[tokio::test]
+async fn an_index_ahead_of_the_log_is_rebuilt_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    written_log(dir.path()).await;
+    tamper(dir.path(), |t| {
+        // As if the log had been restored from an older copy: the last ten events gone,
+        // the head moved back with them, the index left as it was.
+        let new_head = raw_record(t, EVENTS - 10);
+        truncate_after(t, EVENTS - 10);
+        let mut head = (EVENTS - 10).to_be_bytes().to_vec();
+        head.extend_from_slice(&new_head.hash);
+        t.insert(b"h", head).unwrap();
+    });
+    let store = open(dir.path());
+    // c39 was the last command (events 118–120): forgotten with them, so not a duplicate.
+    let again = store
+        .append(request("p-0", ExpectedVersion::Any, "c39", 1))
+        .await
+        .unwrap();
+    assert!(!again.deduplicated);
+    assert_eq!(again.first_seq, EVENTS - 9);
+    let p0 = store.read_stream(&stream("p-0"), 1).await.unwrap();
+    let versions: Vec<u64> = p0.iter().map(|e| e.envelope.version).collect();
+    assert_eq!(
+        versions,
+        (1..=versions.len() as u64).collect::<Vec<_>>(),
+        "no version skipped"
+    );
+}

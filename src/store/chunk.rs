@@ -82,7 +82,7 @@ pub fn records(key_seq: u64, chunk: &sled::IVec) -> Result<Vec<Record>, StoreErr
             .filter(|e| *e <= chunk.len())
             .ok_or_else(malformed)?;
         out.push(Record {
-            position: key_seq + out.len() as u64,
+            position: key_seq.saturating_add(out.len() as u64),
             hash,
             body: chunk.subslice(at + 36, len),
         });

@@ -48,8 +48,9 @@ impl Durability {
         let started = Instant::now();
         db.flush()?;
         let flushed = Instant::now();
-        self.db_file.sync_data()?;
+        // Blobs first: the log that points at them is made durable after them.
         self.sync_new_blobs()?;
+        self.db_file.sync_data()?;
         Ok((flushed - started, flushed.elapsed()))
     }
 

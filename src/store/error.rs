@@ -32,6 +32,10 @@ pub enum StoreError {
     Corrupt(ChainBreak),
     #[error("the store stopped accepting writes after a storage failure: {0}")]
     Poisoned(String),
+    #[error(
+        "storage failed while this append was being made durable ({0}); it may or may not be in the log: retry with the same command id"
+    )]
+    InDoubt(String),
     #[error("the store is closed")]
     Closed,
     #[error("storage error: {0}")]

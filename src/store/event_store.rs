@@ -46,6 +46,9 @@ pub trait EventStore: Clone + Send + Sync + 'static {
     /// The last durable event.
     fn head(&self) -> Head;
 
+    /// True once the store takes no more appends.
+    fn is_closed(&self) -> bool;
+
     /// Notified with the durable head's seq after every group commit.
     fn watch_head(&self) -> watch::Receiver<u64>;
 
@@ -99,6 +102,9 @@ impl<S: EventStore> Subscription<S> {
                 self.next_seq = last.envelope.seq + 1;
                 self.buffer.extend(events);
                 continue;
+            }
+            if self.store.is_closed() {
+                return Err(StoreError::Closed);
             }
             self.head.changed().await.map_err(|_| StoreError::Closed)?;
         }

@@ -71,7 +71,19 @@ pub fn persisted_watermark(index: &sled::Tree) -> Result<u64, StoreError> {
 /// Indexes the events between the persisted watermark and `head` (what a crash left
 /// unindexed). Reads only those events.
 pub fn catch_up(shared: &Shared, head: u64) -> Result<u64, StoreError> {
-    let from = persisted_watermark(&shared.index)? + 1;
+    let mut watermark = persisted_watermark(&shared.index)?;
+    if watermark > head {
+        // The index knows of events the log does not have (the log was restored from an
+        // older copy): it cannot be trusted, so it is derived again from the start.
+        tracing::warn!(
+            watermark,
+            head,
+            "the index is ahead of the log; rebuilding it"
+        );
+        shared.index.clear()?;
+        watermark = 0;
+    }
+    let from = watermark + 1;
     let mut work = IndexWork::new();
     let mut group: Option<(String, Appended)> = None;
     let mut cursor = Cursor::new(&shared.log, from, head.max(1))?;

@@ -16,7 +16,7 @@ use super::error::StoreError;
 use super::event_store::EventStore;
 use super::indexer;
 use super::layout;
-use super::verify::{self, VerifyReport};
+use super::verify::{self, BreakKind, ChainBreak, VerifyReport};
 use super::writer::{Msg, Writer};
 
 /// Where `recorded_at` comes from; replaced in demos and tests by a fixed or simulated clock.
@@ -142,12 +142,14 @@ impl Drop for Inner {
 }
 
 impl Inner {
-    /// Stops taking appends, lets the writer finish what it has, and waits for it.
+    /// Stops taking appends, lets the writer finish what it has, and waits for it; then
+    /// wakes every subscription so that those caught up learn the store is closed.
     fn shutdown(&self) {
         self.sender.lock().unwrap().take();
         if let Some(handle) = self.writer.lock().unwrap().take() {
             let _ = handle.join();
         }
+        self.shared.durable.send_modify(|_| {});
     }
 }
 
@@ -317,8 +319,29 @@ impl EventStore for SledStore {
                 break;
             }
             if record.position >= from_seq {
-                events.push(decode_event(&record)?);
+                let event = decode_event(&record)?;
+                // Never hand a reader a log with a hole or a stranger in it.
+                let expected = from_seq + events.len() as u64;
+                if event.envelope.seq != expected || record.position != expected {
+                    let why = format!("expected seq {expected}, found seq {}", event.envelope.seq);
+                    let b = ChainBreak {
+                        seq: expected,
+                        kind: BreakKind::OutOfSequence,
+                        reason: why,
+                    };
+                    return Err(StoreError::Corrupt(b));
+                }
+                events.push(event);
             }
+        }
+        if events.len() < limit && from_seq + (events.len() as u64) <= durable {
+            let missing = from_seq + events.len() as u64;
+            let why = format!("seq {missing} is below the durable head {durable} but not stored");
+            return Err(StoreError::Corrupt(ChainBreak {
+                seq: missing,
+                kind: BreakKind::Missing,
+                reason: why,
+            }));
         }
         Ok(events)
     }
@@ -360,6 +383,10 @@ impl EventStore for SledStore {
 
     fn head(&self) -> Head {
         *self.inner.shared.durable_head.lock().unwrap()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.inner.sender.lock().unwrap().is_none()
     }
 
     fn watch_head(&self) -> watch::Receiver<u64> {

@@ -154,9 +154,19 @@ pub fn verify_tree(
     report.verified_through = start;
     // Stream versions are only checked from genesis: a checkpoint says nothing about them.
     let mut versions: Option<HashMap<String, u64>> = from.is_none().then(HashMap::new);
-    let mut cursor = Cursor::new(tree, start.seq + 1, end)?;
-    while let Some(record) = next_record(&mut cursor, report.verified_through.seq + 1)? {
-        if record.position <= start.seq {
+    // From genesis the cursor starts at key 0, so that nothing stored before seq 1 escapes.
+    let mut cursor = Cursor::new(tree, if start.seq == 0 { 0 } else { start.seq + 1 }, end)?;
+    loop {
+        let record = match next_record(&mut cursor, report.verified_through.seq + 1) {
+            Ok(Some(record)) => record,
+            Ok(None) => break,
+            Err(StoreError::Corrupt(b)) => {
+                report.first_break = Some(b);
+                return Ok(report);
+            }
+            Err(e) => return Err(e),
+        };
+        if start.seq > 0 && record.position <= start.seq {
             continue;
         }
         let at = report.verified_through;

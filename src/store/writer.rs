@@ -105,8 +105,13 @@ impl Writer {
                 tracing::error!(error = %e, "group commit failed; the store refuses further writes");
                 self.shared.poison(e.to_string());
                 for (reply, outcome) in pending.answers.drain(..) {
-                    let failed = outcome.and(Err(StoreError::Poisoned(e.to_string())));
-                    let _ = reply.send(failed);
+                    // A new append of this batch may have reached the disk or not; a
+                    // deduplicated answer was durable before and stays true.
+                    let answer = match outcome {
+                        Ok(a) if !a.deduplicated => Err(StoreError::InDoubt(e.to_string())),
+                        other => other,
+                    };
+                    let _ = reply.send(answer);
                 }
                 continue;
             }
