@@ -344,6 +344,9 @@ fn write_catalogue_if_asked() {
             std::fs::write(example_path(t, v), pretty(&example)).unwrap();
         }
     }
+    panic!(
+        "the catalogue was rewritten from the code; run the tests again without DUBAN_WRITE_CATALOGUE"
+    );
 }
 
 #[test]

@@ -58,7 +58,7 @@ pub fn decide(state: &ProjectState, command: Command, ctx: &Context) -> Decided 
         }
         Command::RecordNoticeDue(_)
         | Command::RecordNoticeSent(_)
-        | Command::RecordNoticeFailed(_) => clock_fact(state, command),
+        | Command::RecordNoticeFailed(_) => clock_fact(state, command, ctx),
     }
 }
 
@@ -82,6 +82,29 @@ fn require_reason(reason: &str) -> Result<(), DomainError> {
         Err(DomainError::ReasonRequired)
     } else {
         Ok(())
+    }
+}
+
+/// A hold (suspension or parking) in force today on the project or on the milestone: it
+/// stops the clock, so no claim, extension or notice goes through until it expires or is
+/// lifted.
+fn check_not_held(state: &ProjectState, m: &Milestone, ctx: &Context) -> Result<(), DomainError> {
+    let today = local_date(ctx.now);
+    let hold = [state.hold.as_ref(), m.hold.as_ref()]
+        .into_iter()
+        .flatten()
+        .find(|h| h.expires_on >= today);
+    match hold {
+        Some(h) => Err(DomainError::OnHold(h.expires_on)),
+        None => Ok(()),
+    }
+}
+
+fn check_finite(value: f64) -> Result<(), DomainError> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(DomainError::NumberNotFinite)
     }
 }
 
@@ -172,13 +195,12 @@ fn plan(state: &ProjectState, command: Command) -> Decided {
             if responsible_departments.is_empty() {
                 return Err(DomainError::FieldRequired("responsible_departments"));
             }
-            if let Some(d) = responsible_departments
-                .iter()
-                .find(|d| !state.departments.contains_key(*d))
-            {
+            if let Some(d) = responsible_departments.iter().find(|d| !state.is_active(d)) {
                 return Err(DomainError::DepartmentNotAssigned(d.clone()));
             }
-            responsible_departments.dedup();
+            // Each department once, in the order given.
+            let mut seen = std::collections::BTreeSet::new();
+            responsible_departments.retain(|d| seen.insert(d.clone()));
             let e = MilestoneScheduled {
                 milestone_id,
                 title,
@@ -212,7 +234,8 @@ fn plan(state: &ProjectState, command: Command) -> Decided {
             })])
         }
         Command::AssignDepartment { department, role } => {
-            if state.departments.contains_key(&department) {
+            // A department that returned the assignment may be assigned again (转办 back).
+            if state.is_active(&department) {
                 return Err(DomainError::DepartmentAlreadyAssigned(department));
             }
             if role == DepartmentRole::Lead && state.lead_department().is_some() {
@@ -272,6 +295,9 @@ fn implement(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             if !m.responsible.contains(dept) {
                 return Err(DomainError::NotResponsibleDepartment);
             }
+            if m.stage == MilestoneStage::Claimed {
+                return Err(DomainError::CompletionAlreadyClaimed);
+            }
             if percent > 100 {
                 return Err(DomainError::PercentOutOfRange(percent));
             }
@@ -282,6 +308,7 @@ fn implement(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             {
                 return Err(DomainError::UnknownTarget(a.target_id));
             }
+            actuals.iter().try_for_each(|a| check_finite(a.value))?;
             let e = ProgressReported {
                 milestone_id,
                 department,
@@ -306,6 +333,7 @@ fn implement(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             if m.stage == MilestoneStage::Claimed {
                 return Err(DomainError::CompletionAlreadyClaimed);
             }
+            check_not_held(state, m, ctx)?;
             require("narrative", &narrative)?;
             let e = CompletionClaimed {
                 milestone_id,
@@ -325,9 +353,13 @@ fn implement(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             if !m.responsible.contains(dept) {
                 return Err(DomainError::NotResponsibleDepartment);
             }
+            if m.stage == MilestoneStage::Claimed {
+                return Err(DomainError::CompletionAlreadyClaimed);
+            }
             if m.pending_extension.is_some() {
                 return Err(DomainError::ExtensionAlreadyPending);
             }
+            check_not_held(state, m, ctx)?;
             if new_due_date <= m.due {
                 return Err(DomainError::ExtensionNotLater);
             }
@@ -433,7 +465,7 @@ fn inspect(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             if !state.findings.contains_key(&finding_id) {
                 return Err(DomainError::UnknownFinding(finding_id));
             }
-            if !state.departments.contains_key(&department) {
+            if !state.is_active(&department) {
                 return Err(DomainError::DepartmentNotAssigned(department));
             }
             if deadline <= local_date(ctx.now) {
@@ -467,7 +499,9 @@ fn assess(command: Command, ctx: &Context) -> Decided {
             if breakdown.is_empty() {
                 return Err(DomainError::EmptyScoreBreakdown);
             }
-            let score = breakdown.iter().map(|i| i.points).sum();
+            breakdown.iter().try_for_each(|i| check_finite(i.points))?;
+            let score: f64 = breakdown.iter().map(|i| i.points).sum();
+            check_finite(score)?;
             let e = AssessmentRecorded {
                 period,
                 rubric_version,
@@ -522,6 +556,9 @@ fn rectify(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             if ctx.actor.dept.as_ref() != Some(&r.department) {
                 return Err(DomainError::NotRectifyingDepartment);
             }
+            if !state.is_active(&r.department) {
+                return Err(DomainError::AssignmentWasReturned);
+            }
             require("narrative", &narrative)?;
             let department = r.department.clone();
             let e = RectificationReported {
@@ -567,12 +604,17 @@ fn improve(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             approve,
             reason,
         } => {
-            let m = milestone(state, milestone_id)?;
+            // Once accepted, a milestone's lateness is settled: no decision may rewrite it.
+            let m = open_milestone(state, milestone_id)?;
             let request = m
                 .pending_extension
                 .as_ref()
                 .ok_or(DomainError::NoExtensionPending)?;
             require_reason(&reason)?;
+            if approve && request.new_due_date <= m.due {
+                // The plan was revised past the requested date meanwhile.
+                return Err(DomainError::ExtensionNotLater);
+            }
             let (decision, due_date) = match approve {
                 true => (Decision::Approved, request.new_due_date),
                 false => (Decision::Rejected, m.due),
@@ -591,7 +633,7 @@ fn improve(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             require_reason(&reason)?;
             let revision = match change {
                 PlanChange::DueDate { milestone_id, to } => {
-                    let from = milestone(state, milestone_id)?.due;
+                    let from = open_milestone(state, milestone_id)?.due;
                     Revision::DueDate {
                         milestone_id,
                         from,
@@ -604,6 +646,7 @@ fn improve(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
                         .get(&target_id)
                         .ok_or(DomainError::UnknownTarget(target_id))?;
                     check_target_value(to)?;
+                    check_finite(to)?;
                     Revision::TargetValue {
                         target_id,
                         from: t.value,
@@ -618,10 +661,12 @@ fn improve(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
 }
 
 fn hold(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
-    let current = |milestone_id: Option<MilestoneId>| -> Result<Option<HoldKind>, DomainError> {
+    // A hold past its expiry no longer counts (it may still be lifted for the record).
+    let today = local_date(ctx.now);
+    let current = |milestone_id: Option<MilestoneId>| -> Result<Option<&HoldPlaced>, DomainError> {
         Ok(match milestone_id {
-            Some(id) => milestone(state, id)?.hold.as_ref().map(|h| h.kind),
-            None => state.hold.as_ref().map(|h| h.kind),
+            Some(id) => milestone(state, id)?.hold.as_ref(),
+            None => state.hold.as_ref(),
         })
     };
     match command {
@@ -632,7 +677,7 @@ fn hold(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             reason,
             expires_on,
         } => {
-            if current(milestone_id)?.is_some() {
+            if current(milestone_id)?.is_some_and(|h| h.expires_on >= today) {
                 return Err(DomainError::AlreadyOnHold);
             }
             require("approver", &approver)?;
@@ -655,7 +700,7 @@ fn hold(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             approver,
             reason,
         } => {
-            if current(milestone_id)? != Some(kind) {
+            if current(milestone_id)?.map(|h| h.kind) != Some(kind) {
                 return Err(DomainError::NotOnHold);
             }
             require("approver", &approver)?;
@@ -671,10 +716,11 @@ fn hold(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
     }
 }
 
-fn clock_fact(state: &ProjectState, command: Command) -> Decided {
+fn clock_fact(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
     match command {
         Command::RecordNoticeDue(e) => {
-            milestone(state, e.milestone_id)?;
+            let m = open_milestone(state, e.milestone_id)?;
+            check_not_held(state, m, ctx)?;
             if state.notices_due.contains(&e.dedup_key) {
                 return Err(DomainError::NoticeAlreadyRecorded(e.dedup_key));
             }

@@ -91,6 +91,10 @@ pub enum DomainError {
     UnknownNotice(String),
     #[error("a deadline must be after today")]
     DeadlineNotInFuture,
+    #[error("the work is suspended or parked until {0}")]
+    OnHold(chrono::NaiveDate),
+    #[error("a number must be finite")]
+    NumberNotFinite,
 }
 
 impl DomainError {

@@ -44,6 +44,12 @@ pub struct Assignment {
     pub status: AssignmentStatus,
 }
 
+impl Assignment {
+    pub fn is_active(&self) -> bool {
+        !matches!(self.status, AssignmentStatus::Returned(_))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum AssignmentStatus {
     /// 交办: handed over, not yet signed for.
@@ -144,11 +150,19 @@ impl ProjectState {
         self.info.is_some()
     }
 
+    /// The lead department, unless it returned the assignment.
     pub fn lead_department(&self) -> Option<&DepartmentCode> {
         self.departments
             .iter()
-            .find(|(_, a)| a.role == DepartmentRole::Lead)
+            .find(|(_, a)| a.role == DepartmentRole::Lead && a.is_active())
             .map(|(code, _)| code)
+    }
+
+    /// Whether a department is on the project and has not returned it.
+    pub fn is_active(&self, dept: &DepartmentCode) -> bool {
+        self.departments
+            .get(dept)
+            .is_some_and(Assignment::is_active)
     }
 }
 
@@ -338,10 +352,16 @@ fn revised(state: &mut ProjectState, revision: &Revision) {
 
 fn verified(state: &mut ProjectState, id: RectificationId) {
     set_rectification(state, id, RectificationStage::Verified);
-    if let Some(finding) = state.rectifications.get(&id).map(|r| r.finding_id)
-        && let Some(f) = state.findings.get_mut(&finding)
-    {
-        f.open = false;
+    let Some(finding) = state.rectifications.get(&id).map(|r| r.finding_id) else {
+        return;
+    };
+    // A finding stays open while any rectification ordered for it is not verified.
+    let pending = state
+        .rectifications
+        .values()
+        .any(|r| r.finding_id == finding && r.stage != RectificationStage::Verified);
+    if let Some(f) = state.findings.get_mut(&finding) {
+        f.open = pending;
     }
 }
 
