@@ -87,6 +87,31 @@ impl ApiError {
     }
 }
 
+/// The span of every request: tracing-actix-web's (request id, method, route, status) plus
+/// the caller and the command, filled in by the handlers.
+pub struct RequestSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        tracing_actix_web::root_span!(
+            request,
+            actor = tracing::field::Empty,
+            command = tracing::field::Empty
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        if let Ok(res) = outcome {
+            let status = res.status().as_u16();
+            tracing::info!(parent: &span, status, "request done");
+        }
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
 /// Builds the app with request metrics and a tracing span per request.
 pub fn app(
     state: web::Data<AppState>,
@@ -122,6 +147,6 @@ pub fn app(
                 Ok(res)
             }
         })
-        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
         .configure(configure(state, body_limit))
 }

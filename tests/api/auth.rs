@@ -104,3 +104,36 @@ async fn a_role_may_not_issue_another_roles_commands() {
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(r.body["type"], "/problems/role-may-not");
 }
+
+/// A key pair made for these tests only (`openssl genpkey -algorithm ed25519`).
+const ED25519_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIDbeuJh+r8lTxjiQ5NY6qQwUnslKS7NoSyLAv8pPAKrb
+-----END PRIVATE KEY-----
+";
+const ED25519_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEA8MpXBXHhTgqOIzmCTAxlOtcXFrhZBxjPFzIDj8TTxu8=
+-----END PUBLIC KEY-----
+";
+
+#[tokio::test]
+async fn tokens_from_an_identity_provider_are_verified_with_its_public_key() {
+    let app = spawn_app_with(|s| {
+        s.jwt.algorithm = "EdDSA".into();
+        s.jwt.secret = None;
+        s.jwt.public_key_pem = Some(ED25519_PUBLIC.into());
+    })
+    .await;
+    let key = jsonwebtoken::EncodingKey::from_ed_pem(ED25519_PRIVATE.as_bytes()).unwrap();
+    let header = jsonwebtoken::Header::new(Algorithm::EdDSA);
+    let good = jsonwebtoken::encode(&header, &claims("wang", "office", None), &key).unwrap();
+    assert_eq!(status_with(&app, &good).await, 201);
+    // A token signed with a shared secret is not accepted in public-key mode.
+    assert_eq!(
+        status_with(
+            &app,
+            &sign(&claims("wang", "office", None), Algorithm::HS256, SECRET)
+        )
+        .await,
+        401
+    );
+}

@@ -19,6 +19,11 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// The app with settings adjusted by the test (e.g. another key).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
     let mut settings = Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -27,6 +32,7 @@ pub async fn spawn_app() -> TestApp {
         ..Settings::default()
     };
     settings.jwt.secret = Some(SECRET.into());
+    adjust(&mut settings);
     // Mid-June 2018, Beijing: the simulated now of these tests.
     let now: chrono::DateTime<chrono::Utc> = "2018-06-15T02:00:00Z".parse().unwrap();
     let app = Application::build_with_clock(&settings, Arc::new(move || now))
