@@ -727,23 +727,24 @@ fn clock_fact(state: &ProjectState, command: Command, ctx: &Context) -> Decided 
             Ok(vec![Event::NoticeDue(e)])
         }
         Command::RecordNoticeSent(e) => {
-            if !state.notices_due.contains(&e.dedup_key) {
-                return Err(DomainError::UnknownNotice(e.dedup_key));
-            }
-            if state.notices_sent.contains(&e.dedup_key) {
-                return Err(DomainError::NoticeAlreadyRecorded(e.dedup_key));
-            }
+            awaiting_delivery(state, &e.dedup_key)?;
             Ok(vec![Event::NoticeSent(e)])
         }
         Command::RecordNoticeFailed(e) => {
-            if !state.notices_due.contains(&e.dedup_key) {
-                return Err(DomainError::UnknownNotice(e.dedup_key));
-            }
-            if state.notices_sent.contains(&e.dedup_key) {
-                return Err(DomainError::NoticeAlreadyRecorded(e.dedup_key));
-            }
+            awaiting_delivery(state, &e.dedup_key)?;
             Ok(vec![Event::NoticeFailed(e)])
         }
         _ => unreachable!("clock facts only"),
     }
+}
+
+/// A notice can be sent or fail only once decided due, and not after it was sent.
+fn awaiting_delivery(state: &ProjectState, key: &str) -> Result<(), DomainError> {
+    if !state.notices_due.contains(key) {
+        return Err(DomainError::UnknownNotice(key.to_string()));
+    }
+    if state.notices_sent.contains(key) {
+        return Err(DomainError::NoticeAlreadyRecorded(key.to_string()));
+    }
+    Ok(())
 }
