@@ -21,12 +21,21 @@ fn token(sub: &str, role: &str, dept: Option<&str>) -> String {
     if let Some(d) = dept {
         claims["dept"] = json!(d);
     }
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET.as_bytes())).unwrap()
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
 }
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 struct Run {
@@ -97,7 +106,10 @@ async fn main() {
     let base = format!("http://127.0.0.1:{}/api/v1", app.port());
     tokio::spawn(app.run_until_stopped());
 
-    let client = reqwest::Client::builder().pool_max_idle_per_host(128).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(128)
+        .build()
+        .unwrap();
     let office = token("wang", "office", None);
     let dept = token("clerk", "department", Some("SXEIC"));
     let started = Instant::now();
@@ -107,22 +119,44 @@ async fn main() {
         let mid = uuid::Uuid::now_v7();
         let body = json!({ "project_id": id, "name": format!("项目{p}"), "industry": "新材料", "city": "太原",
             "lead_department": "SXEIC", "source_section": "四、(三)" });
-        client.post(format!("{base}/projects")).bearer_auth(&office).json(&body).send().await.unwrap();
+        client
+            .post(format!("{base}/projects"))
+            .bearer_auth(&office)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let m = json!({ "milestone_id": mid, "title": "投产", "due_date": "2030-06-30", "responsible_departments": ["SXEIC"] });
-        client.post(format!("{base}/projects/{id}/milestones")).bearer_auth(&office).json(&m).send().await.unwrap();
-        client.post(format!("{base}/projects/{id}/assignment/sign")).bearer_auth(&dept).send().await.unwrap();
+        client
+            .post(format!("{base}/projects/{id}/milestones"))
+            .bearer_auth(&office)
+            .json(&m)
+            .send()
+            .await
+            .unwrap();
+        client
+            .post(format!("{base}/projects/{id}/assignment/sign"))
+            .bearer_auth(&dept)
+            .send()
+            .await
+            .unwrap();
         ids.push((id, mid));
     }
-    println!("set up {projects} projects in {:.1} s; {seconds} s per run", started.elapsed().as_secs_f64());
+    println!(
+        "set up {projects} projects in {:.1} s; {seconds} s per run",
+        started.elapsed().as_secs_f64()
+    );
     let ids = Arc::new(ids);
 
     let report = {
         let (client, base, dept, ids) = (client.clone(), base.clone(), dept.clone(), ids.clone());
         Arc::new(move |i: u64| {
-            let (client, base, dept, ids) = (client.clone(), base.clone(), dept.clone(), ids.clone());
+            let (client, base, dept, ids) =
+                (client.clone(), base.clone(), dept.clone(), ids.clone());
             async move {
                 let (id, mid) = ids[(i as usize * 7919) % ids.len()];
-                let body = json!({ "percent": i % 100, "narrative": "主体工程完工，设备安装调试中" });
+                let body =
+                    json!({ "percent": i % 100, "narrative": "主体工程完工，设备安装调试中" });
                 let res = client
                     .post(format!("{base}/projects/{id}/milestones/{mid}/progress"))
                     .bearer_auth(&dept)
@@ -135,17 +169,30 @@ async fn main() {
         })
     };
     for _ in 0..3 {
-        print("durable commands, 64 connections", &load(64, seconds, report.clone()).await);
+        print(
+            "durable commands, 64 connections",
+            &load(64, seconds, report.clone()).await,
+        );
     }
-    print("durable commands, 1 connection", &load(1, seconds, report.clone()).await);
+    print(
+        "durable commands, 1 connection",
+        &load(1, seconds, report.clone()).await,
+    );
 
     let read = {
-        let (client, base, office, ids) = (client.clone(), base.clone(), office.clone(), ids.clone());
+        let (client, base, office, ids) =
+            (client.clone(), base.clone(), office.clone(), ids.clone());
         Arc::new(move |i: u64| {
-            let (client, base, office, ids) = (client.clone(), base.clone(), office.clone(), ids.clone());
+            let (client, base, office, ids) =
+                (client.clone(), base.clone(), office.clone(), ids.clone());
             async move {
                 let (id, _) = ids[(i as usize * 7919) % ids.len()];
-                let res = client.get(format!("{base}/projects/{id}")).bearer_auth(&office).send().await.unwrap();
+                let res = client
+                    .get(format!("{base}/projects/{id}"))
+                    .bearer_auth(&office)
+                    .send()
+                    .await
+                    .unwrap();
                 let status = res.status().as_u16();
                 let _ = res.bytes().await;
                 status
@@ -153,6 +200,9 @@ async fn main() {
         })
     };
     for _ in 0..3 {
-        print("status reads, 64 connections", &load(64, seconds, read.clone()).await);
+        print(
+            "status reads, 64 connections",
+            &load(64, seconds, read.clone()).await,
+        );
     }
 }
