@@ -10,8 +10,9 @@
 //! watermark in the same atomic batch. After a crash, [`catch_up`] re-derives
 //! whatever lies between the watermark and the head before the store serves anything.
 //!
-//! Readers and the writer never depend on the indexer being current: the writer remembers
-//! what it decided since the watermark, and `read_stream` scans the few events past it.
+//! Readers and the writer never depend on the index being current: the writer remembers what
+//! it decided since the watermark, and publishes the durable part of it (`Shared::recent`) for
+//! `read_stream` and `find_command`, pruned as the watermark passes.
 
 use std::sync::atomic::Ordering;
 

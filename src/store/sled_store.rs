@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex, RwLock, mpsc};
 use std::thread::JoinHandle;
 
 use chrono::{DateTime, Utc};
@@ -70,6 +70,9 @@ pub struct Shared {
     pub index: sled::Tree,
     /// Every event up to here is in `index`.
     pub indexed_through: AtomicU64,
+    /// The durable appends past `indexed_through`, oldest first, with their command ids: what
+    /// readers look up instead of scanning the log. Pruned under the write lock once indexed.
+    pub recent: RwLock<Vec<(String, Appended)>>,
     pub durability: Mutex<Durability>,
     pub clock: Clock,
     pub stats: StoreStats,
@@ -176,6 +179,7 @@ impl SledStore {
             log,
             index,
             indexed_through: AtomicU64::new(0),
+            recent: RwLock::new(Vec::new()),
             durability: Mutex::new(durability),
             clock: options.clock.clone(),
             stats: StoreStats::default(),
@@ -273,9 +277,22 @@ impl EventStore for SledStore {
         from_version: u64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let shared = &self.inner.shared;
-        // Read the watermark before the index: entries up to it are certainly there.
-        let indexed = shared.indexed_through.load(Ordering::Acquire);
-        let durable = self.durable_seq();
+        // Under the lock the writer prunes with, the watermark and the not-yet-indexed appends
+        // agree: everything up to `indexed` is in the index, everything after in `recent`.
+        let (indexed, durable, recent_seqs) = {
+            let recent = shared.recent.read().unwrap();
+            let indexed = shared.indexed_through.load(Ordering::Acquire);
+            let durable = self.durable_seq();
+            let seqs: Vec<(u64, u64)> = recent
+                .iter()
+                .filter(|(_, a)| {
+                    &a.stream == stream && a.first_seq > indexed && a.last_seq <= durable
+                })
+                .flat_map(|(_, a)| (a.first_version..=a.last_version).zip(a.first_seq..=a.last_seq))
+                .filter(|(version, _)| *version >= from_version)
+                .collect();
+            (indexed, durable, seqs)
+        };
         let from = layout::stream_key(stream, from_version.max(1));
         let to = layout::stream_key(stream, u64::MAX);
         let mut events = Vec::new();
@@ -286,18 +303,8 @@ impl EventStore for SledStore {
             }
             events.push(shared.read_event(seq)?);
         }
-        // The few durable events the indexer has not reached yet.
-        if durable > indexed {
-            let mut gap = Cursor::new(&shared.log, indexed + 1, durable)?;
-            while let Some(record) = gap.next_record()? {
-                if record.position <= indexed || record.position > durable {
-                    continue;
-                }
-                let links = layout::decode_links(&record.body)?;
-                if links.stream == stream.as_str() && links.version >= from_version {
-                    events.push(decode_event(&record)?);
-                }
-            }
+        for (_, seq) in recent_seqs {
+            events.push(shared.read_event(seq)?);
         }
         Ok(events)
     }
@@ -348,37 +355,22 @@ impl EventStore for SledStore {
 
     async fn find_command(&self, command_id: &str) -> Result<Option<Appended>, StoreError> {
         let shared = &self.inner.shared;
-        let indexed = shared.indexed_through.load(Ordering::Acquire);
         let durable = self.durable_seq();
-        if let Some(bytes) = shared.index.get(layout::command_key(command_id))? {
-            let appended = layout::decode_appended(&bytes)?;
-            if appended.last_seq <= durable {
-                return Ok(Some(appended));
-            }
+        // Not yet indexed first: once pruned from there, an answer is in the index.
+        let recent = shared
+            .recent
+            .read()
+            .unwrap()
+            .iter()
+            .find(|(id, a)| id == command_id && a.last_seq <= durable)
+            .map(|(_, a)| a.clone());
+        if recent.is_some() {
+            return Ok(recent);
         }
-        // The durable events the index has not reached yet.
-        let mut found: Option<Appended> = None;
-        let mut gap = Cursor::new(&shared.log, indexed + 1, durable)?;
-        while let Some(record) = gap.next_record()? {
-            if record.position <= indexed || record.position > durable {
-                continue;
-            }
-            let links = layout::decode_links(&record.body)?;
-            if links.command_id != command_id {
-                continue;
-            }
-            let a = found.get_or_insert_with(|| Appended {
-                stream: StreamId::new(links.stream.as_ref()).expect("stored stream ids are valid"),
-                first_version: links.version,
-                last_version: links.version,
-                first_seq: links.seq,
-                last_seq: links.seq,
-                deduplicated: false,
-            });
-            a.last_version = links.version;
-            a.last_seq = links.seq;
+        match shared.index.get(layout::command_key(command_id))? {
+            Some(bytes) => Ok(Some(layout::decode_appended(&bytes)?)),
+            None => Ok(None),
         }
-        Ok(found)
     }
 
     fn head(&self) -> Head {

@@ -157,6 +157,11 @@ impl Writer {
         };
         work.apply(&self.shared)?;
         let indexed = self.shared.indexed_through.load(Ordering::Acquire);
+        self.shared
+            .recent
+            .write()
+            .unwrap()
+            .retain(|(_, a)| a.last_seq > indexed);
         while let Some((seq, _)) = self.unindexed_order.front() {
             if *seq > indexed {
                 break;
@@ -202,6 +207,12 @@ impl Writer {
         add(&stats.fsync_nanos, fsync.as_nanos() as u64);
         let largest = &stats.largest_batch;
         largest.fetch_max(pending.events as u64, Ordering::Relaxed);
+        // Readers find the batch here until it is indexed; published before the head moves.
+        self.shared
+            .recent
+            .write()
+            .unwrap()
+            .extend(pending.decided.iter().cloned());
         self.shared.publish_durable(self.head);
         Ok(())
     }
