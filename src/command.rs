@@ -99,7 +99,7 @@ pub async fn load<S: EventStore>(
     let mut version = 0;
     for recorded in &events {
         let e = &recorded.envelope;
-        let event = domain::decode(&e.event_type, e.schema_version, e.payload.to_value())
+        let event = domain::decode_str(&e.event_type, e.schema_version, e.payload.as_str())
             .map_err(|why| DispatchError::Undecodable(format!("seq {}: {why}", e.seq)))?;
         state = domain::evolve(state, &event);
         version = e.version;

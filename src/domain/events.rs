@@ -384,6 +384,18 @@ macro_rules! catalogue {
             }
         }
 
+        impl Event {
+            /// Reads an event of the current schema version straight from its JSON text.
+            pub fn from_payload_str(event_type: &str, payload: &str) -> Result<Event, String> {
+                match event_type {
+                    $(stringify!($name) => serde_json::from_str(payload)
+                        .map(Event::$name)
+                        .map_err(|e| format!("{}: {e}", stringify!($name))),)*
+                    other => Err(format!("unknown event type {other:?}")),
+                }
+            }
+        }
+
         /// The JSON Schema of an event type's current version.
         pub fn schema_of(event_type: &str) -> Option<schemars::Schema> {
             match event_type {

@@ -21,5 +21,5 @@ pub use decide::decide;
 pub use error::DomainError;
 pub use events::*;
 pub use state::*;
-pub use upcast::{LEGACY, ProgressReportedV1, decode, legacy_schema_of, upcast};
+pub use upcast::{LEGACY, ProgressReportedV1, decode, decode_str, legacy_schema_of, upcast};
 pub use values::*;

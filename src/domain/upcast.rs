@@ -79,3 +79,17 @@ fn step(event_type: &str, from: u32, payload: Value) -> Result<Value, String> {
 pub fn decode(event_type: &str, version: u32, payload: Value) -> Result<Event, String> {
     Event::from_payload(event_type, upcast(event_type, version, payload)?)
 }
+
+/// Reads a stored event from its JSON text: straight into the current type when it is of the
+/// current version, through [`upcast`] otherwise.
+pub fn decode_str(event_type: &str, version: u32, payload: &str) -> Result<Event, String> {
+    let current = CATALOGUE
+        .iter()
+        .find(|(t, _)| *t == event_type)
+        .map(|(_, v)| *v);
+    if current == Some(version) {
+        return Event::from_payload_str(event_type, payload);
+    }
+    let value: Value = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+    decode(event_type, version, value)
+}
