@@ -89,15 +89,22 @@ pub fn stream_of(project: ProjectId) -> StreamId {
     StreamId::new(project.to_string()).expect("a uuid is a valid stream id")
 }
 
-/// A project's state and version, folded from its stream.
+/// A project's state and version, folded from its whole stream (no cache).
 pub async fn load<S: EventStore>(
     store: &S,
     project: ProjectId,
 ) -> Result<(ProjectState, u64), DispatchError> {
     let events = store.read_stream(&stream_of(project), 1).await?;
-    let mut state = ProjectState::default();
-    let mut version = 0;
-    for recorded in &events {
+    fold(ProjectState::default(), 0, &events)
+}
+
+/// Folds stored events into a state, reading each at its schema version.
+fn fold(
+    mut state: ProjectState,
+    mut version: u64,
+    events: &[store::RecordedEvent],
+) -> Result<(ProjectState, u64), DispatchError> {
+    for recorded in events {
         let e = &recorded.envelope;
         let event = domain::decode_str(&e.event_type, e.schema_version, e.payload.as_str())
             .map_err(|why| DispatchError::Undecodable(format!("seq {}: {why}", e.seq)))?;
@@ -121,12 +128,20 @@ pub fn may_see(policies: &Policies, actor: &Actor, state: &ProjectState) -> bool
 
 /// How many locks the projects are spread over.
 const LOCK_STRIPES: usize = 256;
+/// How many projects' folded states are kept; past it the cache starts afresh.
+const STATE_CACHE: usize = 20_000;
+
+type StateCache = std::sync::Mutex<std::collections::HashMap<ProjectId, Arc<(ProjectState, u64)>>>;
 
 #[derive(Clone)]
 pub struct Dispatcher<S> {
     pub store: S,
     pub policies: Arc<Policies>,
     locks: Arc<Vec<tokio::sync::Mutex<()>>>,
+    /// Each project's state as last folded, with its version: a command or a read folds only
+    /// the events appended since. Derived from the durable log, so it is never wrong, at
+    /// worst behind, and it is brought up to date before every use.
+    states: Arc<StateCache>,
 }
 
 impl<S: EventStore> Dispatcher<S> {
@@ -138,7 +153,32 @@ impl<S: EventStore> Dispatcher<S> {
             store,
             policies,
             locks: Arc::new(locks),
+            states: Default::default(),
         }
+    }
+
+    /// A project's current state and version: the cached fold plus whatever was appended since.
+    pub async fn current(&self, project: ProjectId) -> Result<(ProjectState, u64), DispatchError> {
+        let cached = self.states.lock().unwrap().get(&project).cloned();
+        let (state, version) = match &cached {
+            Some(c) => (c.0.clone(), c.1),
+            None => (ProjectState::default(), 0),
+        };
+        let newer = self
+            .store
+            .read_stream(&stream_of(project), version + 1)
+            .await?;
+        let (state, version) = fold(state, version, &newer)?;
+        if !newer.is_empty() && state.is_registered() {
+            let mut states = self.states.lock().unwrap();
+            if states.len() >= STATE_CACHE {
+                states.clear();
+            }
+            if !states.get(&project).is_some_and(|c| c.1 >= version) {
+                states.insert(project, Arc::new((state.clone(), version)));
+            }
+        }
+        Ok((state, version))
     }
 
     fn lock_of(&self, project: ProjectId) -> &tokio::sync::Mutex<()> {
@@ -205,7 +245,7 @@ impl<S: EventStore> Dispatcher<S> {
         req: &CommandRequest,
         command_id: &str,
     ) -> Result<CommandOutcome, DispatchError> {
-        let (state, version) = load(&self.store, req.project).await?;
+        let (state, version) = self.current(req.project).await?;
         let registering = matches!(req.command, Command::RegisterProject { .. });
         if state.is_registered() && !may_see(&self.policies, &req.actor, &state) {
             return Err(DispatchError::NotYourProject);

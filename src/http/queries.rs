@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::auth_extract::Caller;
 use super::problem::ApiError;
-use crate::command::{self, may_see, stream_of};
+use crate::command::{may_see, stream_of};
 use crate::domain::*;
 use crate::policy::Reads;
 use crate::store::EventStore;
@@ -67,7 +67,7 @@ async fn visible(
     caller: &Caller,
     id: Uuid,
 ) -> Result<(ProjectState, u64), ApiError> {
-    let (found, version) = command::load(&state.dispatcher.store, ProjectId(id)).await?;
+    let (found, version) = state.dispatcher.current(ProjectId(id)).await?;
     let reads_all = state.policies.roles.reads(&caller.0.role) == Some(Reads::All);
     if !found.is_registered() {
         return Err(if reads_all {
