@@ -174,7 +174,7 @@ impl<S: EventStore> Dispatcher<S> {
             if states.len() >= STATE_CACHE {
                 states.clear();
             }
-            if !states.get(&project).is_some_and(|c| c.1 >= version) {
+            if states.get(&project).is_none_or(|c| c.1 < version) {
                 states.insert(project, Arc::new((state.clone(), version)));
             }
         }
