@@ -68,13 +68,15 @@ pub fn configure(
         cfg.app_data(state)
             .app_data(json)
             .app_data(path)
-            .configure(ops::routes)
-            .configure(openapi::routes)
+            // The API first: actix tries routes in order, and the docs' catch-all pattern is a
+            // regex that every API request would otherwise be matched against.
             .service(
                 web::scope("/api/v1")
                     .configure(commands::routes)
                     .configure(queries::routes),
             )
+            .configure(ops::routes)
+            .configure(openapi::routes)
             .default_service(web::to(|| async {
                 ApiError::not_found("no such route").error_response_owned()
             }));
