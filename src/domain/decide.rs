@@ -291,13 +291,7 @@ fn implement(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             actuals,
             evidence,
         } => {
-            let m = open_milestone(state, milestone_id)?;
-            if !m.responsible.contains(dept) {
-                return Err(DomainError::NotResponsibleDepartment);
-            }
-            if m.stage == MilestoneStage::Claimed {
-                return Err(DomainError::CompletionAlreadyClaimed);
-            }
+            reportable_milestone(state, milestone_id, dept)?;
             if percent > 100 {
                 return Err(DomainError::PercentOutOfRange(percent));
             }
@@ -349,13 +343,7 @@ fn implement(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             new_due_date,
             reason,
         } => {
-            let m = open_milestone(state, milestone_id)?;
-            if !m.responsible.contains(dept) {
-                return Err(DomainError::NotResponsibleDepartment);
-            }
-            if m.stage == MilestoneStage::Claimed {
-                return Err(DomainError::CompletionAlreadyClaimed);
-            }
+            let m = reportable_milestone(state, milestone_id, dept)?;
             if m.pending_extension.is_some() {
                 return Err(DomainError::ExtensionAlreadyPending);
             }
@@ -378,6 +366,23 @@ fn implement(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
         }
         _ => unreachable!("implement commands only"),
     }
+}
+
+/// A milestone the department may report on or ask to extend: open, its responsibility, and
+/// not under review (a claim is being decided).
+fn reportable_milestone<'a>(
+    state: &'a ProjectState,
+    id: MilestoneId,
+    dept: &DepartmentCode,
+) -> Result<&'a Milestone, DomainError> {
+    let m = open_milestone(state, id)?;
+    if !m.responsible.contains(dept) {
+        return Err(DomainError::NotResponsibleDepartment);
+    }
+    if m.stage == MilestoneStage::Claimed {
+        return Err(DomainError::CompletionAlreadyClaimed);
+    }
+    Ok(m)
 }
 
 /// A milestone that still takes reports: scheduled and not yet accepted.
