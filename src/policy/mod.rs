@@ -1,12 +1,15 @@
 //! Policies: data the office can change without a rebuild, loaded from `policies/` and
-//! validated at start-up — roles (who may issue which command, who reads what) and the
-//! department directory. The service refuses to start on an invalid file, naming it.
+//! validated at start-up — roles (who may issue which command, who reads what), the
+//! department directory and the working-day calendar. The service refuses to start on an
+//! invalid file, naming it.
 
+mod calendar;
 mod departments;
 mod roles;
 
 use std::path::Path;
 
+pub use calendar::WorkingCalendar;
 pub use departments::{Department, DepartmentKind, Directory};
 pub use roles::{KNOWN_ROLES, Reads, RolePolicy, Roles};
 
@@ -14,6 +17,7 @@ pub use roles::{KNOWN_ROLES, Reads, RolePolicy, Roles};
 pub struct Policies {
     pub roles: Roles,
     pub departments: Directory,
+    pub calendar: WorkingCalendar,
 }
 
 impl Policies {
@@ -27,6 +31,11 @@ impl Policies {
             .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join("roles.toml").display()))?;
         let departments = Directory::parse(&read("departments.toml")?)
             .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join("departments.toml").display()))?;
-        Ok(Self { roles, departments })
+        let calendar = WorkingCalendar::load_dir(&dir.join("calendar"))?;
+        Ok(Self {
+            roles,
+            departments,
+            calendar,
+        })
     }
 }
