@@ -1,5 +1,6 @@
 //! The command line: `duban serve` runs the service, `duban token` mints a token for demos
-//! and scripts, `duban verify` checks a data directory's log offline.
+//! and scripts, `duban verify` checks a data directory's log offline, `duban rebuild` rebuilds
+//! its read models.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +53,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Rebuild every read model from seq 1 (the service must be stopped; a running service
+    /// rebuilds online through POST /api/v1/admin/rebuild).
+    Rebuild,
 }
 
 fn parse_checkpoint(s: &str) -> Result<Checkpoint, String> {
@@ -113,6 +117,17 @@ pub fn main() -> ExitCode {
             }
             Err(e) => fail(e),
         },
+        Command::Rebuild => {
+            init_tracing(LogFormat::Pretty);
+            let dir = cli
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| Settings::default().data_dir);
+            match rebuild(&dir) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            }
+        }
         Command::Serve => match load(&cli) {
             Ok(s) => {
                 init_tracing(s.log_format);
@@ -150,6 +165,24 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         app.port()
     );
     app.run_until_stopped().await
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn rebuild(dir: &std::path::Path) -> anyhow::Result<()> {
+    if !dir.join("db").exists() {
+        anyhow::bail!("no event log in {}", dir.display());
+    }
+    let store = SledStore::open(dir, Default::default())?;
+    let models = crate::projection::ReadModels::open(&dir.join("projections"))?;
+    let report = crate::projection::rebuild(&store, &models).await;
+    models.flush()?;
+    store.close();
+    let r = report?;
+    println!(
+        "rebuilt the read models from {} events through seq {} in {:.2} s ({:.0} events/s)",
+        r.events, r.position, r.seconds, r.events_per_second
+    );
+    Ok(())
 }
 
 fn verify(dir: &std::path::Path, from: Option<Checkpoint>, json: bool) -> ExitCode {

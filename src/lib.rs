@@ -5,7 +5,7 @@
 //! is derived from it.
 //!
 //! ```text
-//! http ──▶ command ──▶ domain decides events ──▶ store appends (durable) ──▶ reads
+//! http ──▶ command ──▶ domain decides events ──▶ store appends (durable) ──▶ projections ──▶ queries
 //! ```
 //!
 //! - [`config`]: settings — defaults < `duban.toml` < `DUBAN_*`.
@@ -13,7 +13,8 @@
 //! - [`http`]: the actix-web API — auth, commands, queries, problem+json, OpenAPI, metrics.
 //! - [`command`]: dispatch — policy, load state, decide, append with the expected version.
 //! - [`domain`]: the loop as commands, events and rules — `decide` and `evolve`, pure.
-//! - [`policy`]: roles and the department directory, loaded from `policies/`.
+//! - [`policy`]: roles, the department directory, lights and calendar, from `policies/`.
+//! - [`projection`]: the read side — read models fed from the log, statuses, lists, dashboards.
 //! - [`store`]: the event log on sled — envelopes, group commit, reads, subscriptions, chain
 //!   verification.
 //! - [`cli`]: the `duban` command line.
@@ -25,5 +26,6 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod policy;
+pub mod projection;
 pub mod startup;
 pub mod store;

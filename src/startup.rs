@@ -11,12 +11,14 @@ use crate::command::Dispatcher;
 use crate::config::Settings;
 use crate::http::{self, AppState, auth::Verifier};
 use crate::policy::Policies;
+use crate::projection::{Projector, ReadModels};
 use crate::store::{Clock, SledStore, StoreOptions};
 
 pub struct Application {
     port: u16,
     server: actix_web::dev::Server,
     store: SledStore,
+    models: Arc<ReadModels>,
 }
 
 impl Application {
@@ -34,9 +36,13 @@ impl Application {
             ..StoreOptions::default()
         };
         let store = SledStore::open(&settings.data_dir, options)?;
+        let models = ReadModels::open(&settings.data_dir.join("projections"))?;
+        let projector = Projector::spawn(store.clone(), models.clone())?;
         let verifier = Verifier::new(&settings.jwt, Arc::new(policies.departments.clone()))?;
         let state = web::Data::new(AppState {
             dispatcher: Dispatcher::new(store.clone(), policies.clone()),
+            models: models.clone(),
+            projector,
             policies,
             verifier,
             clock,
@@ -54,6 +60,7 @@ impl Application {
             port,
             server,
             store,
+            models,
         })
     }
 
@@ -70,6 +77,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let result = self.server.await;
         self.store.close();
+        if let Err(e) = self.models.flush() {
+            tracing::warn!(error = %e, "flushing the read models failed; they catch up at start");
+        }
         tracing::info!(
             seq = crate::store::EventStore::head(&self.store).seq,
             "duban stopped; log closed"

@@ -5,11 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 
 use super::events::*;
 use super::values::*;
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProjectState {
     /// `None` until the project is registered.
     pub info: Option<ProjectInfo>,
@@ -29,7 +30,7 @@ pub struct ProjectState {
     pub notices_sent: BTreeSet<String>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProjectInfo {
     pub name: String,
     pub industry: Industry,
@@ -38,7 +39,7 @@ pub struct ProjectInfo {
     pub source_section: String,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Assignment {
     pub role: DepartmentRole,
     pub status: AssignmentStatus,
@@ -50,7 +51,8 @@ impl Assignment {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AssignmentStatus {
     /// 交办: handed over, not yet signed for.
     Assigned,
@@ -61,7 +63,8 @@ pub enum AssignmentStatus {
 }
 
 /// Where a milestone is in the loop. Lateness is not a state (see `completion_late`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MilestoneStage {
     Planned,
     InProgress,
@@ -70,7 +73,7 @@ pub enum MilestoneStage {
     Accepted,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Milestone {
     pub title: String,
     pub responsible: Vec<DepartmentCode>,
@@ -109,7 +112,7 @@ impl Milestone {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Target {
     pub indicator: String,
     pub unit: String,
@@ -120,7 +123,7 @@ pub struct Target {
     pub latest_actual: Option<f64>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FindingState {
     pub finding: Finding,
     pub found_on: NaiveDate,
@@ -128,7 +131,7 @@ pub struct FindingState {
     pub open: bool,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Rectification {
     pub finding_id: FindingId,
     pub department: DepartmentCode,
@@ -136,7 +139,8 @@ pub struct Rectification {
     pub stage: RectificationStage,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RectificationStage {
     Ordered,
     Reported,

@@ -1,6 +1,6 @@
 //! The HTTP API (actix only; no business rules): the office, the departments and the
 //! inspectors reach duban here. Requests are authenticated ([`auth`]), turned into commands
-//! ([`commands`]) for the dispatcher, or answered from reads ([`queries`]); errors leave as
+//! ([`commands`]) for the dispatcher, or answered from the log and the read models ([`queries`], [`reads`]); errors leave as
 //! problem+json ([`problem`]).
 
 pub mod auth;
@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod ops;
 pub mod problem;
 pub mod queries;
+pub mod reads;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,12 +21,15 @@ use actix_web::{App, HttpResponse, web};
 
 use crate::command::Dispatcher;
 use crate::policy::Policies;
+use crate::projection::{Projector, ReadModels};
 use crate::store::{Clock, SledStore};
 use problem::ApiError;
 
 /// What every handler shares.
 pub struct AppState {
     pub dispatcher: Dispatcher<SledStore>,
+    pub models: Arc<ReadModels>,
+    pub projector: Projector,
     pub policies: Arc<Policies>,
     pub verifier: auth::Verifier,
     pub clock: Clock,
@@ -63,17 +67,22 @@ pub fn configure(
             .limit(body_limit)
             .content_type_required(false)
             .error_handler(|err, _| json_error(err).into());
+        let query = web::QueryConfig::default().error_handler(|err, _| {
+            ApiError::unprocessable("invalid-query", err.to_string()).into()
+        });
         let path = web::PathConfig::default()
             .error_handler(|err, _| ApiError::not_found(err.to_string()).into());
         cfg.app_data(state)
             .app_data(json)
             .app_data(path)
+            .app_data(query)
             // The API first: actix tries routes in order, and the docs' catch-all pattern is a
             // regex that every API request would otherwise be matched against.
             .service(
                 web::scope("/api/v1")
                     .configure(commands::routes)
-                    .configure(queries::routes),
+                    .configure(queries::routes)
+                    .configure(reads::routes),
             )
             .configure(ops::routes)
             .configure(openapi::routes)

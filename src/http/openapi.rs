@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{commands, queries};
+use super::{commands, queries, reads};
 
 struct BearerAuth;
 
@@ -32,6 +32,7 @@ impl Modify for BearerAuth {
         commands::revise_plan, commands::place_hold, commands::lift_hold, commands::close_cycle, commands::reopen_cycle,
         commands::record_assessment, commands::rate_confidence,
         queries::project, queries::events, queries::departments, queries::verify,
+        reads::list, reads::overdue, reads::department_dashboard, reads::summary, reads::rebuild,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -40,7 +41,8 @@ impl Modify for BearerAuth {
         (name = "inspect", description = "督查 — inspectors review claims, record findings, order rectification"),
         (name = "assess", description = "考核 — the office assesses and rates confidence"),
         (name = "improve", description = "改进 — rectification, extensions, revisions, holds, closing"),
-        (name = "read", description = "status and audit trail"),
+        (name = "read", description = "status with lights, lists, overdue, dashboards, summary, audit trail"),
+        (name = "admin", description = "maintenance: rebuilding the read models"),
         (name = "audit", description = "the hash chain"),
     )
 )]

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::command::DispatchError;
 use crate::domain::DomainError;
+use crate::projection::ProjectionError;
 use crate::store::StoreError;
 
 /// A problem detail. `type` is a URI reference naming the rule: `/problems/<code>`.
@@ -29,6 +30,8 @@ pub struct ApiError {
     pub title: &'static str,
     pub detail: String,
     pub current_version: Option<u64>,
+    /// Seconds, for `Retry-After` on 503.
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -44,6 +47,7 @@ impl ApiError {
             title,
             detail: detail.into(),
             current_version: None,
+            retry_after: None,
         }
     }
 
@@ -116,9 +120,11 @@ impl ResponseError for ApiError {
             detail: self.detail.clone(),
             current_version: self.current_version,
         };
-        HttpResponse::build(self.status)
-            .content_type("application/problem+json")
-            .json(body)
+        let mut res = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after {
+            res.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        res.content_type("application/problem+json").json(body)
     }
 }
 
@@ -200,6 +206,18 @@ impl From<StoreError> for ApiError {
                 e.to_string(),
             ),
             other => ApiError::internal(other.to_string()),
+        }
+    }
+}
+
+impl From<ProjectionError> for ApiError {
+    fn from(e: ProjectionError) -> Self {
+        match e {
+            ProjectionError::Store(s) => s.into(),
+            other => {
+                tracing::error!(error = %other, "read model error");
+                ApiError::internal(other.to_string())
+            }
         }
     }
 }

@@ -1,11 +1,11 @@
-//! Reads: a project's status (folded from its stream until the read models take over), its
-//! audit trail, the department directory, and the online chain check.
+//! Reads of one project — its status from the read models (or as of a past moment), its
+//! audit trail straight from the log — the department directory, and the online chain check.
 
 use actix_web::http::header::{ETag, EntityTag};
 use actix_web::{HttpResponse, get, web};
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::AppState;
@@ -14,51 +14,8 @@ use super::problem::ApiError;
 use crate::command::{may_see, stream_of};
 use crate::domain::*;
 use crate::policy::Reads;
+use crate::projection::{Day, ProjectStatus, history, status};
 use crate::store::EventStore;
-
-#[derive(Serialize, ToSchema)]
-pub struct MilestoneView {
-    pub milestone_id: MilestoneId,
-    pub title: String,
-    /// planned, in_progress, claimed, returned, accepted
-    pub stage: String,
-    pub responsible_departments: Vec<DepartmentCode>,
-    /// The first baseline.
-    pub baseline_due: NaiveDate,
-    /// The due date in force.
-    pub due: NaiveDate,
-    pub slippage_days: i64,
-    pub percent: u8,
-    /// Once accepted: whether it was completed late.
-    pub completed_late: Option<bool>,
-    pub on_hold: Option<HoldKind>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ProjectView {
-    pub project_id: ProjectId,
-    pub version: u64,
-    pub name: String,
-    pub industry: Industry,
-    pub city: City,
-    pub source_section: String,
-    pub lead_department: Option<DepartmentCode>,
-    pub departments: Vec<DepartmentView>,
-    pub milestones: Vec<MilestoneView>,
-    pub open_findings: usize,
-    pub latest_score: Option<f64>,
-    pub confidence: Option<Confidence>,
-    pub closed: bool,
-    pub cycle: u32,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DepartmentView {
-    pub department: DepartmentCode,
-    pub role: DepartmentRole,
-    /// assigned, signed, returned
-    pub status: String,
-}
 
 /// The project's state, if the caller may see it; a department cannot tell someone else's
 /// project from a missing one.
@@ -84,80 +41,56 @@ async fn visible(
     Ok((found, version))
 }
 
-fn stage_name(stage: MilestoneStage) -> &'static str {
-    match stage {
-        MilestoneStage::Planned => "planned",
-        MilestoneStage::InProgress => "in_progress",
-        MilestoneStage::Claimed => "claimed",
-        MilestoneStage::Returned => "returned",
-        MilestoneStage::Accepted => "accepted",
-    }
-}
-
-fn view(id: Uuid, version: u64, p: &ProjectState) -> ProjectView {
-    let info = p.info.as_ref().expect("visible projects are registered");
-    let milestones = p
-        .milestones
-        .iter()
-        .map(|(mid, m)| MilestoneView {
-            milestone_id: *mid,
-            title: m.title.clone(),
-            stage: stage_name(m.stage).into(),
-            responsible_departments: m.responsible.clone(),
-            baseline_due: m.baseline_due,
-            due: m.due,
-            slippage_days: m.slippage_days(),
-            percent: m.percent,
-            completed_late: m.completion_late(),
-            on_hold: m.hold.as_ref().map(|h| h.kind),
-        })
-        .collect();
-    let assignments = p
-        .departments
-        .iter()
-        .map(|(code, a)| DepartmentView {
-            department: code.clone(),
-            role: a.role,
-            status: match a.status {
-                AssignmentStatus::Assigned => "assigned",
-                AssignmentStatus::Signed => "signed",
-                AssignmentStatus::Returned(_) => "returned",
-            }
-            .into(),
-        })
-        .collect();
-    ProjectView {
-        project_id: ProjectId(id),
-        version,
-        name: info.name.clone(),
-        industry: info.industry,
-        city: info.city,
-        source_section: info.source_section.clone(),
-        lead_department: p.lead_department().cloned(),
-        departments: assignments,
-        milestones,
-        open_findings: p.findings.values().filter(|f| f.open).count(),
-        latest_score: p.assessments.last().map(|a| a.score),
-        confidence: p.confidence.as_ref().map(|c| c.rating),
-        closed: p.closed,
-        cycle: p.cycle,
-    }
+/// How fresh a read must be, and for which moment.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatusQuery {
+    /// The status exactly as it was at this moment (RFC 3339), lights computed for that day.
+    pub as_of: Option<DateTime<Utc>>,
+    /// Wait (briefly) until the read models reflect this global position — the `position` a
+    /// command answered with.
+    pub min_position: Option<u64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "read",
-    params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 200, body = ProjectView), (status = "4XX", body = super::problem::Problem)),
+    params(("id" = Uuid, Path, description = "project id"), StatusQuery),
+    responses((status = 200, body = ProjectStatus), (status = "4XX", body = super::problem::Problem),
+        (status = 503, description = "the read models did not reach min_position in time", body = super::problem::Problem)),
     security(("bearer" = [])))]
 #[get("/projects/{id}")]
 pub async fn project(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    query: web::Query<StatusQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (p, version) = visible(&state, &caller, *id).await?;
+    super::reads::caught_up(&state, query.min_position).await?;
+    let id = ProjectId(*id);
+    let current = state.models.project(id)?;
+    let record = super::reads::visible_record(&state, &caller, current)?;
+    let now = (state.clock)();
+    let (record, at) = match query.as_of {
+        None => (record, now),
+        Some(at) if at > now => {
+            return Err(ApiError::unprocessable(
+                "as-of-in-future",
+                format!("as_of {at} is later than now ({now})"),
+            ));
+        }
+        Some(at) => {
+            let past = history::record_as_of(&state.dispatcher.store, id, at)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::not_found("the project was not registered yet at as_of")
+                })?;
+            (past, at)
+        }
+    };
+    let status = status(&record, Day::of(at, &state.policies))
+        .ok_or_else(|| ApiError::not_found("no such project"))?;
     Ok(HttpResponse::Ok()
-        .insert_header(ETag(EntityTag::new_strong(version.to_string())))
-        .json(view(*id, version, &p)))
+        .insert_header(ETag(EntityTag::new_strong(record.version.to_string())))
+        .json(status))
 }
 
 /// One event of the audit trail, with the links an inspector checks.

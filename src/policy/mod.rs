@@ -1,16 +1,18 @@
 //! Policies: data the office can change without a rebuild, loaded from `policies/` and
 //! validated at start-up — roles (who may issue which command, who reads what), the
-//! department directory and the working-day calendar. The service refuses to start on an
-//! invalid file, naming it.
+//! department directory, the working-day calendar and the traffic-light thresholds. The
+//! service refuses to start on an invalid file, naming it.
 
 mod calendar;
 mod departments;
+mod lights;
 mod roles;
 
 use std::path::Path;
 
 pub use calendar::WorkingCalendar;
 pub use departments::{Department, DepartmentKind, Directory};
+pub use lights::{Light, LightsPolicy, LightsVersion, Measure, Measures, Op, Rule};
 pub use roles::{KNOWN_ROLES, Reads, RolePolicy, Roles};
 
 #[derive(Clone, Debug)]
@@ -18,6 +20,7 @@ pub struct Policies {
     pub roles: Roles,
     pub departments: Directory,
     pub calendar: WorkingCalendar,
+    pub lights: LightsPolicy,
 }
 
 impl Policies {
@@ -32,10 +35,13 @@ impl Policies {
         let departments = Directory::parse(&read("departments.toml")?)
             .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join("departments.toml").display()))?;
         let calendar = WorkingCalendar::load_dir(&dir.join("calendar"))?;
+        let lights = LightsPolicy::parse(&read("lights.toml")?)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join("lights.toml").display()))?;
         Ok(Self {
             roles,
             departments,
             calendar,
+            lights,
         })
     }
 }

@@ -102,10 +102,11 @@ async fn the_whole_cycle_runs_as_the_three_roles_and_the_trail_tells_it_in_order
         .get(&format!("/api/v1/projects/{p}"), &department("SXDRC"))
         .await;
     assert_eq!(status.status, 200, "{}", status.body);
-    assert_eq!(status.body["milestones"][0]["stage"], "accepted");
+    assert_eq!(status.body["milestones"][0]["state"], "accepted");
+    assert_eq!(status.body["milestones"][0]["timing"], "completed_on_time");
     assert_eq!(status.body["milestones"][0]["completed_late"], false);
-    assert_eq!(status.body["open_findings"], 1);
-    assert_eq!(status.body["latest_score"], 98.0);
+    assert_eq!(status.body["open_findings"].as_array().unwrap().len(), 1);
+    assert_eq!(status.body["latest_assessment"]["score"], 98.0);
 
     let trail = app
         .get(&format!("/api/v1/projects/{p}/events"), &inspector())

@@ -104,9 +104,18 @@ async fn the_openapi_document_lists_every_route_and_the_bearer_scheme() {
         "/api/v1/projects/{id}/rectifications/{rid}/verification",
         "/api/v1/projects/{id}/events",
         "/api/v1/audit/verify",
+        "/api/v1/overdue",
+        "/api/v1/summary",
+        "/api/v1/departments/{code}/dashboard",
+        "/api/v1/admin/rebuild",
     ] {
         assert!(paths.contains_key(p), "{p} missing");
     }
+    assert!(
+        paths["/api/v1/projects"].get("get").is_some()
+            && paths["/api/v1/projects"].get("post").is_some(),
+        "the list and the registration share a path"
+    );
     assert!(paths.len() >= 24);
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],

@@ -3,6 +3,7 @@
 //! as any identity provider would.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use duban::config::Settings;
 use duban::startup::Application;
@@ -14,6 +15,11 @@ pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
+    /// The simulated now, in seconds since the epoch; tests may move it.
+    now: Arc<AtomicI64>,
+    /// The highest `position` a command answered with: reads ask for at least it, as a
+    /// client reading its own writes does.
+    position: AtomicU64,
     /// Kept for the life of the app: dropping it removes the data dir.
     _data_dir: tempfile::TempDir,
 }
@@ -33,16 +39,25 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     };
     settings.jwt.secret = Some(SECRET.into());
     adjust(&mut settings);
-    // Mid-June 2018, Beijing: the simulated now of these tests.
-    let now: chrono::DateTime<chrono::Utc> = "2018-06-15T02:00:00Z".parse().unwrap();
-    let app = Application::build_with_clock(&settings, Arc::new(move || now))
-        .await
-        .unwrap();
+    // Mid-June 2018, Beijing: the simulated now of these tests unless they move it.
+    let start: chrono::DateTime<chrono::Utc> = "2018-06-15T02:00:00Z".parse().unwrap();
+    let now = Arc::new(AtomicI64::new(start.timestamp()));
+    let clock = now.clone();
+    let app = Application::build_with_clock(
+        &settings,
+        Arc::new(move || {
+            chrono::DateTime::from_timestamp(clock.load(Ordering::SeqCst), 0).unwrap()
+        }),
+    )
+    .await
+    .unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
         client: reqwest::Client::new(),
+        now,
+        position: AtomicU64::new(0),
         _data_dir: data_dir,
     }
 }
@@ -87,6 +102,19 @@ pub struct Reply {
 }
 
 impl TestApp {
+    /// Moves the simulated clock, e.g. `app.set_now("2018-07-02T02:00:00Z")`.
+    pub fn set_now(&self, rfc3339: &str) {
+        let at: chrono::DateTime<chrono::Utc> = rfc3339.parse().unwrap();
+        self.now.store(at.timestamp(), Ordering::SeqCst);
+    }
+
+    /// The path with `min_position` set to the last position this client wrote at.
+    pub fn fresh(&self, path: &str) -> String {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let at = self.position.load(Ordering::SeqCst);
+        format!("{path}{sep}min_position={at}")
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
         self.post_with(path, token, body, &[]).await
     }
@@ -106,7 +134,11 @@ impl TestApp {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        reply(req.send().await.unwrap()).await
+        let r = reply(req.send().await.unwrap()).await;
+        if let Some(at) = r.body.get("position").and_then(Value::as_u64) {
+            self.position.fetch_max(at, Ordering::SeqCst);
+        }
+        r
     }
 
     pub async fn post_raw(&self, path: &str, token: &str, body: String) -> Reply {
@@ -119,7 +151,13 @@ impl TestApp {
         reply(req.send().await.unwrap()).await
     }
 
+    /// A GET that reads this client's own writes (see [`TestApp::fresh`]).
     pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.get_as_is(&self.fresh(path), token).await
+    }
+
+    /// A GET exactly as given.
+    pub async fn get_as_is(&self, path: &str, token: &str) -> Reply {
         reply(
             self.client
                 .get(format!("{}{path}", self.base))

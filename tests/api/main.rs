@@ -5,3 +5,4 @@ mod auth;
 mod cycle;
 mod errors;
 mod helpers;
+mod reads;

@@ -24,7 +24,11 @@ impl Reference {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/calendar");
         let (mut off, mut makeup) = (HashSet::new(), HashSet::new());
         for entry in std::fs::read_dir(dir).unwrap() {
-            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(path).unwrap();
             let file: toml::Table = toml::from_str(&text).unwrap();
             for h in file["holiday"].as_array().unwrap() {
                 let (first, last) = (

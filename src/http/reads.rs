@@ -1,0 +1,196 @@
+//! Reads from the read models: the project list with filters, the overdue list, a
+//! department's dashboard, the province-wide summary, and the admin's rebuild. Each answers
+//! for today (the service clock, Asia/Shanghai) and accepts `min_position` to read its own
+//! writes.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::AppState;
+use super::auth_extract::Caller;
+use super::problem::ApiError;
+use crate::domain::DepartmentCode;
+use crate::policy::Reads;
+use crate::projection::dashboard::{Dashboard, dashboard};
+use crate::projection::queries::{self, OverduePage, Paging, ProjectFilter, ProjectPage, Summary};
+use crate::projection::{Day, ProjectRecord, RebuildReport};
+
+/// How long a read waits for the read models to reach `min_position`.
+const PATIENCE: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Freshness {
+    /// Wait (briefly) until the read models reflect this global position — the `position` a
+    /// command answered with.
+    pub min_position: Option<u64>,
+}
+
+/// Waits until the read models reflect `min_position`; 503 if they do not in time.
+pub async fn caught_up(state: &AppState, min_position: Option<u64>) -> Result<(), ApiError> {
+    let Some(wanted) = min_position else {
+        return Ok(());
+    };
+    if state.models.wait_for(wanted, PATIENCE).await {
+        return Ok(());
+    }
+    let mut e = ApiError::new(
+        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+        "projection-behind",
+        "The read models have not caught up",
+        format!(
+            "the read models reflect position {}, not yet {wanted}; try again shortly",
+            state.models.position()
+        ),
+    );
+    e.retry_after = Some(1);
+    Err(e)
+}
+
+/// The department a caller's reads are confined to: none for roles that read everything.
+fn confinement(state: &AppState, caller: &Caller) -> Result<Option<DepartmentCode>, ApiError> {
+    match state.policies.roles.reads(&caller.0.role) {
+        Some(Reads::All) => Ok(None),
+        Some(Reads::Own) => caller
+            .0
+            .dept
+            .clone()
+            .map(Some)
+            .ok_or_else(|| ApiError::forbidden("a department token must name its department")),
+        None => Err(ApiError::forbidden("this role reads nothing")),
+    }
+}
+
+/// The record, if the caller may see it. A department cannot tell another department's
+/// project from a missing one (403 for both); those who read everything get 404.
+pub fn visible_record(
+    state: &AppState,
+    caller: &Caller,
+    record: Option<ProjectRecord>,
+) -> Result<ProjectRecord, ApiError> {
+    let hidden = || ApiError::forbidden("this project is not visible to the caller");
+    let confined = confinement(state, caller)?;
+    match (record.filter(|r| r.state.is_registered()), confined) {
+        (Some(r), None) => Ok(r),
+        (None, None) => Err(ApiError::not_found("no such project")),
+        (Some(r), Some(dept)) if r.state.departments.contains_key(&dept) => Ok(r),
+        _ => Err(hidden()),
+    }
+}
+
+fn today(state: &AppState) -> Day<'_> {
+    Day::of((state.clock)(), &state.policies)
+}
+
+#[utoipa::path(get, path = "/api/v1/projects", tag = "read",
+    params(ProjectFilter, Freshness),
+    responses((status = 200, body = ProjectPage), (status = "4XX", body = super::problem::Problem)),
+    security(("bearer" = [])))]
+#[get("/projects")]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    filter: web::Query<ProjectFilter>,
+    freshness: web::Query<Freshness>,
+) -> Result<HttpResponse, ApiError> {
+    caught_up(&state, freshness.min_position).await?;
+    let confined = confinement(&state, &caller)?;
+    let page = queries::list(&state.models, today(&state), &filter, confined.as_ref())?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Overdue milestones, most overdue first: all of them for the office and inspectors, its
+/// own for a department.
+#[utoipa::path(get, path = "/api/v1/overdue", tag = "read",
+    params(Paging, Freshness),
+    responses((status = 200, body = OverduePage), (status = "4XX", body = super::problem::Problem)),
+    security(("bearer" = [])))]
+#[get("/overdue")]
+pub async fn overdue(
+    state: web::Data<AppState>,
+    caller: Caller,
+    paging: web::Query<Paging>,
+    freshness: web::Query<Freshness>,
+) -> Result<HttpResponse, ApiError> {
+    caught_up(&state, freshness.min_position).await?;
+    let confined = confinement(&state, &caller)?;
+    let page = paging.page.unwrap_or(1).max(1);
+    let per_page = paging.per_page.unwrap_or(100).clamp(1, 1000);
+    let items = queries::overdue_page(
+        &state.models,
+        today(&state),
+        confined.as_ref(),
+        page,
+        per_page,
+    )?;
+    Ok(HttpResponse::Ok().json(items))
+}
+
+#[utoipa::path(get, path = "/api/v1/departments/{code}/dashboard", tag = "read",
+    params(("code" = String, Path, description = "department code"), Freshness),
+    responses((status = 200, body = Dashboard), (status = "4XX", body = super::problem::Problem)),
+    security(("bearer" = [])))]
+#[get("/departments/{code}/dashboard")]
+pub async fn department_dashboard(
+    state: web::Data<AppState>,
+    caller: Caller,
+    code: web::Path<String>,
+    query: web::Query<Freshness>,
+) -> Result<HttpResponse, ApiError> {
+    let dept = DepartmentCode::new(code.into_inner())
+        .ok()
+        .filter(|d| state.policies.departments.get(d).is_some())
+        .ok_or_else(|| ApiError::not_found("no such department in the directory"))?;
+    if confinement(&state, &caller)?.is_some_and(|own| own != dept) {
+        return Err(ApiError::forbidden(
+            "a department sees its own dashboard only",
+        ));
+    }
+    caught_up(&state, query.min_position).await?;
+    Ok(HttpResponse::Ok().json(dashboard(&state.models, today(&state), &dept)?))
+}
+
+/// Counts and lights by industry and by city: published aggregate statistics, open to the
+/// public (no token needed).
+#[utoipa::path(get, path = "/api/v1/summary", tag = "read",
+    params(Freshness),
+    responses((status = 200, body = Summary)))]
+#[get("/summary")]
+pub async fn summary(
+    state: web::Data<AppState>,
+    query: web::Query<Freshness>,
+) -> Result<HttpResponse, ApiError> {
+    caught_up(&state, query.min_position).await?;
+    Ok(HttpResponse::Ok().json(queries::summary(&state.models, today(&state))?))
+}
+
+/// Rebuilds every read model from seq 1 (admin). Reads go on from the old models until the
+/// new ones are complete.
+#[utoipa::path(post, path = "/api/v1/admin/rebuild", tag = "admin",
+    responses((status = 200, body = RebuildReport), (status = "4XX", body = super::problem::Problem)),
+    security(("bearer" = [])))]
+#[post("/admin/rebuild")]
+pub async fn rebuild(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    if caller.0.role != "admin" {
+        return Err(ApiError::forbidden(
+            "rebuilding the read models is for admins",
+        ));
+    }
+    let report = state
+        .projector
+        .rebuild()
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(overdue)
+        .service(department_dashboard)
+        .service(summary)
+        .service(rebuild);
+}

@@ -1,0 +1,367 @@
+//! The read models' storage: a sled database of its own (`<data dir>/projections`), apart from
+//! the log so that their writes never sit on the log's fsync path. Everything in it can be
+//! rebuilt from the log; it is therefore not fsynced, only kept consistent: the models and the
+//! position they reflect are written in one atomic batch, so after a crash they resume from a
+//! position that matches what they hold.
+//!
+//! One tree holds one generation of the models (`views-N`); a rebuild fills the next
+//! generation and then switches to it, so readers never see a half-built model. Keys:
+//!
+//! ```text
+//! p <project id>                            → the project's record (JSON)
+//! o <due day> <project id> <milestone id>   → an open milestone, by due date (JSON)
+//! d <department code> 0x00 <project id>     → the department is on the project
+//! _position                                 → the last seq folded in (u64, big-endian)
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use super::record::{Position, ProjectRecord};
+use crate::domain::{self, DepartmentCode, MilestoneId, ProjectId};
+use crate::store::{RecordedEvent, StoreError};
+
+const POSITION_KEY: &[u8] = b"_position";
+const CURRENT_KEY: &[u8] = b"current";
+
+/// An open milestone as the due-date index keeps it: enough to list it without loading the
+/// project.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OpenEntry {
+    pub project_name: String,
+    pub title: String,
+    pub responsible: Vec<DepartmentCode>,
+    pub lead: Option<DepartmentCode>,
+    /// The expiry of the milestone's own hold, and of a hold on the whole project.
+    pub hold_expires: Vec<NaiveDate>,
+}
+
+impl OpenEntry {
+    /// Whether a hold in force on `day` silences the milestone.
+    pub fn held_on(&self, day: NaiveDate) -> bool {
+        self.hold_expires.iter().any(|&until| day <= until)
+    }
+}
+
+/// One row of the due-date index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenMilestone {
+    pub due: NaiveDate,
+    pub project_id: ProjectId,
+    pub milestone_id: MilestoneId,
+    pub entry: OpenEntry,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error("read models: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("read models: stored record unreadable: {0}")]
+    Codec(#[from] serde_json::Error),
+    #[error("read models: {0}")]
+    Corrupt(String),
+    #[error("reading the log: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// The read models; shared by the projector that writes them and the queries that read them.
+pub struct ReadModels {
+    db: sled::Db,
+    meta: sled::Tree,
+    current: RwLock<sled::Tree>,
+    position: watch::Sender<u64>,
+}
+
+impl ReadModels {
+    pub fn open(dir: &Path) -> Result<Arc<Self>, ProjectionError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(32 * 1024 * 1024)
+            .open()?;
+        let meta = db.open_tree("meta")?;
+        let name = match meta.get(CURRENT_KEY)? {
+            Some(name) => name.to_vec(),
+            None => {
+                meta.insert(CURRENT_KEY, b"views-1".as_slice())?;
+                b"views-1".to_vec()
+            }
+        };
+        let tree = db.open_tree(&name)?;
+        let position = read_position(&tree)?;
+        Ok(Arc::new(Self {
+            db,
+            meta,
+            current: RwLock::new(tree),
+            position: watch::Sender::new(position),
+        }))
+    }
+
+    pub(super) fn tree(&self) -> sled::Tree {
+        self.current.read().expect("not poisoned").clone()
+    }
+
+    /// The last seq the read models reflect.
+    pub fn position(&self) -> u64 {
+        *self.position.borrow()
+    }
+
+    pub fn watch_position(&self) -> watch::Receiver<u64> {
+        self.position.subscribe()
+    }
+
+    /// Waits until the read models reflect `position`, at most `patience`; says whether
+    /// they do.
+    pub async fn wait_for(&self, position: u64, patience: Duration) -> bool {
+        let mut rx = self.position.subscribe();
+        let reached = rx.wait_for(|&at| at >= position);
+        matches!(tokio::time::timeout(patience, reached).await, Ok(Ok(_)))
+    }
+
+    pub fn project(&self, id: ProjectId) -> Result<Option<ProjectRecord>, ProjectionError> {
+        get_record(&self.tree(), id)
+    }
+
+    /// Every project, in id order.
+    pub fn projects(&self) -> impl Iterator<Item = Result<ProjectRecord, ProjectionError>> {
+        self.tree().scan_prefix(b"p").map(|kv| {
+            let (_, v) = kv?;
+            Ok(serde_json::from_slice(&v)?)
+        })
+    }
+
+    /// The projects a department is on (including any it returned: callers filter).
+    pub fn department_projects(
+        &self,
+        dept: &DepartmentCode,
+    ) -> Result<Vec<ProjectId>, ProjectionError> {
+        let prefix = dept_prefix(dept);
+        self.tree()
+            .scan_prefix(&prefix)
+            .keys()
+            .map(|k| {
+                let k = k?;
+                uuid_at(&k, prefix.len()).map(ProjectId)
+            })
+            .collect()
+    }
+
+    /// Open milestones due in `[from, to]` (either end open when `None`), earliest first.
+    pub fn open_due(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> impl Iterator<Item = Result<OpenMilestone, ProjectionError>> {
+        let start = from.map_or_else(|| b"o".to_vec(), |d| day_key(b'o', d));
+        let end = to.map_or_else(
+            || b"p".to_vec(),
+            |d| day_key(b'o', d + chrono::Days::new(1)),
+        );
+        self.tree().range(start..end).map(|kv| {
+            let (k, v) = kv?;
+            decode_open(&k, &v)
+        })
+    }
+
+    /// Every key and value of the current generation but its position: what a rebuild must
+    /// reproduce exactly.
+    pub fn dump(&self) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, ProjectionError> {
+        let mut all = BTreeMap::new();
+        for kv in self.tree().iter() {
+            let (k, v) = kv?;
+            if &*k != POSITION_KEY {
+                all.insert(k.to_vec(), v.to_vec());
+            }
+        }
+        Ok(all)
+    }
+
+    /// A fresh, empty generation for a rebuild.
+    pub(super) fn new_generation(&self) -> Result<sled::Tree, ProjectionError> {
+        let current = self.tree();
+        let n: u64 = std::str::from_utf8(&current.name())
+            .ok()
+            .and_then(|s| s.strip_prefix("views-"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        let name = format!("views-{}", n + 1);
+        self.db.drop_tree(name.as_bytes())?;
+        Ok(self.db.open_tree(name.as_bytes())?)
+    }
+
+    /// Makes a rebuilt generation the current one and drops the old.
+    pub(super) fn switch_to(&self, tree: sled::Tree) -> Result<(), ProjectionError> {
+        let position = read_position(&tree)?;
+        self.meta.insert(CURRENT_KEY, &*tree.name())?;
+        self.meta.flush()?;
+        let old = std::mem::replace(&mut *self.current.write().expect("not poisoned"), tree);
+        self.position.send_replace(position);
+        self.db.drop_tree(old.name())?;
+        Ok(())
+    }
+
+    pub(super) fn published(&self, position: u64) {
+        self.position.send_replace(position);
+    }
+
+    pub fn flush(&self) -> Result<(), ProjectionError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+pub(super) fn read_position(tree: &sled::Tree) -> Result<u64, ProjectionError> {
+    Ok(match tree.get(POSITION_KEY)? {
+        Some(v) => u64::from_be_bytes(
+            v.as_ref()
+                .try_into()
+                .map_err(|_| ProjectionError::Corrupt("position is not 8 bytes".into()))?,
+        ),
+        None => 0,
+    })
+}
+
+fn project_key(id: ProjectId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(17);
+    k.push(b'p');
+    k.extend_from_slice(id.0.as_bytes());
+    k
+}
+
+fn day_key(tag: u8, day: NaiveDate) -> Vec<u8> {
+    let mut k = Vec::with_capacity(41);
+    k.push(tag);
+    // Days since 0001-01-01 are positive for every date a plan uses, so big-endian bytes sort
+    // like the dates.
+    k.extend_from_slice(&(day.num_days_from_ce() as u32).to_be_bytes());
+    k
+}
+
+fn open_key(due: NaiveDate, project: ProjectId, milestone: MilestoneId) -> Vec<u8> {
+    let mut k = day_key(b'o', due);
+    k.extend_from_slice(project.0.as_bytes());
+    k.extend_from_slice(milestone.0.as_bytes());
+    k
+}
+
+fn dept_prefix(dept: &DepartmentCode) -> Vec<u8> {
+    let mut k = vec![b'd'];
+    k.extend_from_slice(dept.as_str().as_bytes());
+    k.push(0);
+    k
+}
+
+fn uuid_at(key: &[u8], at: usize) -> Result<uuid::Uuid, ProjectionError> {
+    key.get(at..at + 16)
+        .and_then(|b| uuid::Uuid::from_slice(b).ok())
+        .ok_or_else(|| ProjectionError::Corrupt(format!("malformed key {key:?}")))
+}
+
+fn decode_open(k: &[u8], v: &[u8]) -> Result<OpenMilestone, ProjectionError> {
+    let days = k
+        .get(1..5)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_be_bytes)
+        .ok_or_else(|| ProjectionError::Corrupt(format!("malformed key {k:?}")))?;
+    let due = NaiveDate::from_num_days_from_ce_opt(days as i32)
+        .ok_or_else(|| ProjectionError::Corrupt(format!("bad day in key {k:?}")))?;
+    Ok(OpenMilestone {
+        due,
+        project_id: ProjectId(uuid_at(k, 5)?),
+        milestone_id: MilestoneId(uuid_at(k, 21)?),
+        entry: serde_json::from_slice(v)?,
+    })
+}
+
+fn get_record(tree: &sled::Tree, id: ProjectId) -> Result<Option<ProjectRecord>, ProjectionError> {
+    match tree.get(project_key(id))? {
+        Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
+        None => Ok(None),
+    }
+}
+
+/// The index rows a record calls for.
+fn index_rows(r: &ProjectRecord) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    let mut rows = BTreeMap::new();
+    for (mid, m) in r.open_milestones() {
+        let entry = OpenEntry {
+            project_name: r.name().to_owned(),
+            title: m.title.clone(),
+            responsible: m.responsible.clone(),
+            lead: r.state.lead_department().cloned(),
+            hold_expires: [m.hold.as_ref(), r.state.hold.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(|h| h.expires_on)
+                .collect(),
+        };
+        let value = serde_json::to_vec(&entry).expect("plain data serializes");
+        rows.insert(open_key(m.due, r.project_id, *mid), value);
+    }
+    for dept in r.state.departments.keys() {
+        let mut k = dept_prefix(dept);
+        k.extend_from_slice(r.project_id.0.as_bytes());
+        rows.insert(k, Vec::new());
+    }
+    rows
+}
+
+/// Folds a run of events (in seq order, following the tree's position) into `tree` as one
+/// atomic batch. Returns the new position. Events whose stream is not a project, or whose
+/// payload cannot be read, are logged and passed over, the same way every time, so a rebuild
+/// still reproduces the live models.
+pub(super) fn fold_batch(
+    tree: &sled::Tree,
+    events: &[RecordedEvent],
+) -> Result<u64, ProjectionError> {
+    let mut touched: HashMap<ProjectId, (BTreeSet<Vec<u8>>, ProjectRecord)> = HashMap::new();
+    let mut position = read_position(tree)?;
+    for recorded in events {
+        let e = &recorded.envelope;
+        position = e.seq;
+        let Ok(id) = e.stream.as_str().parse::<uuid::Uuid>().map(ProjectId) else {
+            tracing::warn!(seq = e.seq, stream = %e.stream.as_str(), "not a project stream; passed over");
+            continue;
+        };
+        let event = match domain::decode_str(&e.event_type, e.schema_version, e.payload.as_str()) {
+            Ok(event) => event,
+            Err(why) => {
+                tracing::error!(seq = e.seq, %why, "event unreadable; passed over");
+                continue;
+            }
+        };
+        let slot = match touched.entry(id) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let record = get_record(tree, id)?.unwrap_or_else(|| ProjectRecord::new(id));
+                let old: BTreeSet<Vec<u8>> = index_rows(&record).into_keys().collect();
+                v.insert((old, record))
+            }
+        };
+        let at = Position {
+            seq: e.seq,
+            version: e.version,
+            recorded_at: e.recorded_at,
+        };
+        slot.1.apply(at, &event);
+    }
+    let mut batch = sled::Batch::default();
+    for (id, (old, record)) in touched {
+        let rows = index_rows(&record);
+        for gone in old.iter().filter(|k| !rows.contains_key(*k)) {
+            batch.remove(gone.as_slice());
+        }
+        for (k, v) in rows {
+            batch.insert(k, v);
+        }
+        batch.insert(project_key(id), serde_json::to_vec(&record)?);
+    }
+    batch.insert(POSITION_KEY, &position.to_be_bytes());
+    tree.apply_batch(batch)?;
+    Ok(position)
+}

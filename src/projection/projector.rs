@@ -1,0 +1,154 @@
+//! The projector: the one writer of the read models. It follows the log from the models' own
+//! position, in seq order, and folds each run of durable events into them as one atomic batch
+//! ([`super::models`]). It never learns of events any other way than by reading the log, so a
+//! crash can neither lose an event for the models nor show them one the log does not keep.
+//!
+//! It runs on a thread of its own (sled's calls block), and also performs rebuilds: a fresh
+//! generation of the models filled from seq 1, switched in once complete.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+
+use super::models::{ProjectionError, ReadModels, fold_batch, read_position};
+use crate::store::{EventStore, StoreError};
+
+/// Events read and folded at a time while following the log.
+const CHUNK: usize = 4096;
+/// Events read and folded at a time while rebuilding.
+const REBUILD_CHUNK: usize = 16384;
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RebuildReport {
+    /// Events folded into the new generation.
+    pub events: u64,
+    /// The seq the new generation reflects.
+    pub position: u64,
+    pub seconds: f64,
+    pub events_per_second: f64,
+}
+
+type Reply = oneshot::Sender<Result<RebuildReport, String>>;
+
+/// A handle on the running projector.
+#[derive(Clone)]
+pub struct Projector {
+    requests: mpsc::Sender<Reply>,
+}
+
+impl Projector {
+    /// Starts following the log from the models' position.
+    pub fn spawn<S: EventStore>(store: S, models: Arc<ReadModels>) -> std::io::Result<Self> {
+        let (requests, rx) = mpsc::channel(4);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name("projector".into())
+            .spawn(move || runtime.block_on(follow(store, models, rx)))?;
+        Ok(Self { requests })
+    }
+
+    /// Rebuilds every read model from seq 1 and switches to the result.
+    pub async fn rebuild(&self) -> Result<RebuildReport, String> {
+        let (tx, rx) = oneshot::channel();
+        self.requests
+            .send(tx)
+            .await
+            .map_err(|_| "the projector has stopped".to_string())?;
+        rx.await
+            .map_err(|_| "the projector stopped during the rebuild".to_string())?
+    }
+}
+
+async fn follow<S: EventStore>(store: S, models: Arc<ReadModels>, mut rx: mpsc::Receiver<Reply>) {
+    let mut head = store.watch_head();
+    tracing::info!(position = models.position(), "projector following the log");
+    loop {
+        while let Ok(reply) = rx.try_recv() {
+            answer(&store, &models, reply).await;
+        }
+        head.borrow_and_update();
+        match catch_up_once(&store, &models).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(ProjectionError::Store(StoreError::Closed)) => break,
+            Err(e) => {
+                tracing::error!(error = %e, "projector: folding failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        }
+        if store.is_closed() {
+            break;
+        }
+        tokio::select! {
+            changed = head.changed() => if changed.is_err() { break },
+            reply = rx.recv() => if let Some(reply) = reply {
+                answer(&store, &models, reply).await;
+            },
+        }
+    }
+    if let Err(e) = models.flush() {
+        tracing::warn!(error = %e, "projector: final flush failed (the models will catch up)");
+    }
+    tracing::info!(position = models.position(), "projector stopped");
+}
+
+/// Folds the next run of events, if any; says whether there was one.
+async fn catch_up_once<S: EventStore>(
+    store: &S,
+    models: &ReadModels,
+) -> Result<bool, ProjectionError> {
+    let from = models.position() + 1;
+    let events = store.read_all(from, CHUNK).await?;
+    if events.is_empty() {
+        return Ok(false);
+    }
+    let position = fold_batch(&models.tree(), &events)?;
+    models.published(position);
+    Ok(true)
+}
+
+async fn answer<S: EventStore>(store: &S, models: &ReadModels, reply: Reply) {
+    let result = rebuild(store, models).await.map_err(|e| e.to_string());
+    if let Ok(report) = &result {
+        tracing::info!(
+            events = report.events,
+            seconds = report.seconds,
+            "read models rebuilt"
+        );
+    }
+    let _ = reply.send(result);
+}
+
+/// Fills a fresh generation of the models from seq 1 up to the log's durable head, then
+/// switches to it. Used by the running projector and by `duban rebuild` on a stopped service.
+pub async fn rebuild<S: EventStore>(
+    store: &S,
+    models: &ReadModels,
+) -> Result<RebuildReport, ProjectionError> {
+    let started = Instant::now();
+    let tree = models.new_generation()?;
+    let mut events = 0u64;
+    loop {
+        let from = read_position(&tree)? + 1;
+        let run = store.read_all(from, REBUILD_CHUNK).await?;
+        if run.is_empty() {
+            break;
+        }
+        events += run.len() as u64;
+        fold_batch(&tree, &run)?;
+    }
+    let position = read_position(&tree)?;
+    models.switch_to(tree)?;
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(RebuildReport {
+        events,
+        position,
+        seconds,
+        events_per_second: events as f64 / seconds.max(1e-9),
+    })
+}
