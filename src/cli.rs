@@ -1,5 +1,6 @@
 //! The command line: `duban serve` runs the service, `duban token` mints a token for demos
-//! and scripts, `duban verify` checks a data directory's log offline.
+//! and scripts, `duban verify` checks a data directory's log offline, `duban import` loads a
+//! plan file.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +52,11 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Validate a plan file and import its projects as the office; exit 1 naming what is wrong.
+    Import {
+        /// The plan file, e.g. plans/shanxi-sei-2016-2020.toml.
+        file: PathBuf,
     },
 }
 
@@ -123,6 +129,30 @@ pub fn main() -> ExitCode {
             }
             Err(e) => fail(e),
         },
+        Command::Import { file } => import(&cli, file),
+    }
+}
+
+/// Exit 0 with a summary; 1 when the file is unreadable, invalid or refused; 2 on setup.
+fn import(cli: &Cli, file: &std::path::Path) -> ExitCode {
+    init_tracing(LogFormat::Pretty);
+    let mut settings = match Settings::load_without_validation(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    if let Some(dir) = &cli.data_dir {
+        settings.data_dir = dir.clone();
+    }
+    match crate::plan::import_file(&settings, file) {
+        Ok(report) => {
+            println!("imported {}\n{report}", file.display());
+            ExitCode::SUCCESS
+        }
+        Err(crate::plan::ImportFileError::Setup(e)) => fail(e),
+        Err(e) => {
+            eprintln!("duban: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

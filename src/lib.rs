@@ -14,6 +14,8 @@
 //! - [`command`]: dispatch — policy, load state, decide, append with the expected version.
 //! - [`domain`]: the loop as commands, events and rules — `decide` and `evolve`, pure.
 //! - [`policy`]: roles and the department directory, loaded from `policies/`.
+//! - [`plan`]: the five-year plan as data (`plans/*.toml`), validated, and imported as the
+//!   office's commands (`duban import`).
 //! - [`store`]: the event log on sled — envelopes, group commit, reads, subscriptions, chain
 //!   verification.
 //! - [`cli`]: the `duban` command line.
@@ -24,6 +26,7 @@ pub mod command;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod plan;
 pub mod policy;
 pub mod startup;
 pub mod store;
