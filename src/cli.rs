@@ -1,6 +1,6 @@
 //! The command line: `duban serve` runs the service, `duban token` mints a token for demos
 //! and scripts, `duban verify` checks a data directory's log offline, `duban rebuild` rebuilds
-//! its read models.
+//! its read models, `duban import` loads a plan file.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +56,11 @@ enum Command {
     /// Rebuild every read model from seq 1 (the service must be stopped; a running service
     /// rebuilds online through POST /api/v1/admin/rebuild).
     Rebuild,
+    /// Validate a plan file and import its projects as the office; exit 1 naming what is wrong.
+    Import {
+        /// The plan file, e.g. plans/shanxi-sei-2016-2020.toml.
+        file: PathBuf,
+    },
 }
 
 fn parse_checkpoint(s: &str) -> Result<Checkpoint, String> {
@@ -138,6 +143,30 @@ pub fn main() -> ExitCode {
             }
             Err(e) => fail(e),
         },
+        Command::Import { file } => import(&cli, file),
+    }
+}
+
+/// Exit 0 with a summary; 1 when the file is unreadable, invalid or refused; 2 on setup.
+fn import(cli: &Cli, file: &std::path::Path) -> ExitCode {
+    init_tracing(LogFormat::Pretty);
+    let mut settings = match Settings::load_without_validation(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    if let Some(dir) = &cli.data_dir {
+        settings.data_dir = dir.clone();
+    }
+    match crate::plan::import_file(&settings, file) {
+        Ok(report) => {
+            println!("imported {}\n{report}", file.display());
+            ExitCode::SUCCESS
+        }
+        Err(crate::plan::ImportFileError::Setup(e)) => fail(e),
+        Err(e) => {
+            eprintln!("duban: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -15,6 +15,8 @@
 //! - [`domain`]: the loop as commands, events and rules — `decide` and `evolve`, pure.
 //! - [`policy`]: roles, the department directory, lights and calendar, from `policies/`.
 //! - [`projection`]: the read side — read models fed from the log, statuses, lists, dashboards.
+//! - [`plan`]: the five-year plan as data (`plans/*.toml`), validated, and imported as the
+//!   office's commands (`duban import`).
 //! - [`store`]: the event log on sled — envelopes, group commit, reads, subscriptions, chain
 //!   verification.
 //! - [`cli`]: the `duban` command line.
@@ -25,6 +27,7 @@ pub mod command;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod plan;
 pub mod policy;
 pub mod projection;
 pub mod startup;
