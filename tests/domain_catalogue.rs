@@ -287,6 +287,8 @@ fn notice_due() -> NoticeDue {
     NoticeDue {
         dedup_key: format!("{}:1:0", m2()),
         milestone_id: m2(),
+        department: dept("SXEIC"),
+        due_date: date("2018-06-30"),
         kind: NoticeKind::Overdue,
         level: 1,
         repeat: 0,

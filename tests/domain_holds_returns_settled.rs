@@ -66,6 +66,8 @@ fn a_suspended_project_takes_no_claim_and_no_notice() {
     let notice = NoticeDue {
         dedup_key: "k".into(),
         milestone_id: m1(),
+        department: dept("SXEIC"),
+        due_date: date("2018-06-30"),
         kind: NoticeKind::Overdue,
         level: 1,
         repeat: 0,

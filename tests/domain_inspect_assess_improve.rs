@@ -694,6 +694,8 @@ fn due() -> NoticeDue {
     NoticeDue {
         dedup_key: format!("{}:1:0", m1()),
         milestone_id: m1(),
+        department: dept("SXEIC"),
+        due_date: date("2018-06-30"),
         kind: NoticeKind::Overdue,
         level: 1,
         repeat: 0,

@@ -155,6 +155,19 @@ pub enum PlanChange {
     },
 }
 
+impl Command {
+    /// A fact of the clock (a notice decided, sent or failed), recorded by the notifier
+    /// rather than asked for by a person.
+    pub fn is_clock_fact(&self) -> bool {
+        matches!(
+            self,
+            Command::RecordNoticeDue(_)
+                | Command::RecordNoticeSent(_)
+                | Command::RecordNoticeFailed(_)
+        )
+    }
+}
+
 /// Every command's name, as used in `policies/roles.toml` and in the HTTP API.
 pub const COMMAND_NAMES: &[&str] = &[
     "register_project",

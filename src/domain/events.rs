@@ -316,9 +316,14 @@ pub enum NoticeKind {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeDue {
-    /// milestone, level and repeat number: the same notice is never decided twice.
+    /// milestone, department, due date, kind, level and repeat number: the same notice is
+    /// never decided twice.
     pub dedup_key: String,
     pub milestone_id: MilestoneId,
+    /// The department the notice is addressed to (one of the milestone's responsible ones).
+    pub department: DepartmentCode,
+    /// The due date in force when the notice was decided.
+    pub due_date: NaiveDate,
     pub kind: NoticeKind,
     /// 1: the responsible department; 2: with its leader; 3: with the leading-group office.
     pub level: u8,

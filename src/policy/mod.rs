@@ -1,11 +1,12 @@
 //! Policies: data the office can change without a rebuild, loaded from `policies/` and
 //! validated at start-up — roles (who may issue which command, who reads what), the
-//! department directory, the working-day calendar and the traffic-light thresholds. The
+//! department directory, the working-day calendar, the traffic-light thresholds and the reminder cadence. The
 //! service refuses to start on an invalid file, naming it.
 
 mod calendar;
 mod departments;
 mod lights;
+mod reminders;
 mod roles;
 
 use std::path::Path;
@@ -13,6 +14,7 @@ use std::path::Path;
 pub use calendar::WorkingCalendar;
 pub use departments::{Department, DepartmentKind, Directory};
 pub use lights::{Light, LightsPolicy, LightsVersion, Measure, Measures, Op, Rule};
+pub use reminders::{Reminders, Step};
 pub use roles::{KNOWN_ROLES, Reads, RolePolicy, Roles};
 
 #[derive(Clone, Debug)]
@@ -21,6 +23,7 @@ pub struct Policies {
     pub departments: Directory,
     pub calendar: WorkingCalendar,
     pub lights: LightsPolicy,
+    pub reminders: Reminders,
 }
 
 impl Policies {
@@ -37,11 +40,14 @@ impl Policies {
         let calendar = WorkingCalendar::load_dir(&dir.join("calendar"))?;
         let lights = LightsPolicy::parse(&read("lights.toml")?)
             .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join("lights.toml").display()))?;
+        let reminders = Reminders::parse(&read("reminders.toml")?)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join("reminders.toml").display()))?;
         Ok(Self {
             roles,
             departments,
             calendar,
             lights,
+            reminders,
         })
     }
 }

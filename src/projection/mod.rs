@@ -21,7 +21,7 @@ pub mod queries;
 pub mod record;
 pub mod status;
 
-pub use models::{OpenEntry, OpenMilestone, ProjectionError, ReadModels};
+pub use models::{Delivery, OpenEntry, OpenMilestone, OutboxEntry, ProjectionError, ReadModels};
 pub use projector::{Projector, RebuildReport, rebuild};
 pub use record::{LoopStage, ProjectRecord};
 pub use status::{Day, ProjectStatus, status};

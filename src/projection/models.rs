@@ -11,6 +11,8 @@
 //! p <project id>                            → the project's record (JSON)
 //! o <due day> <project id> <milestone id>   → an open milestone, by due date (JSON)
 //! d <department code> 0x00 <project id>     → the department is on the project
+//! n <dedup key>                             → a decided notice and its delivery (JSON)
+//! q <dedup key>                             → the notice is not sent yet (the outbox queue)
 //! _position                                 → the last seq folded in (u64, big-endian)
 //! ```
 
@@ -19,12 +21,12 @@ use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use super::record::{Position, ProjectRecord};
-use crate::domain::{self, DepartmentCode, MilestoneId, ProjectId};
+use crate::domain::{self, DepartmentCode, Event, MilestoneId, NoticeDue, ProjectId};
 use crate::store::{RecordedEvent, StoreError};
 
 const POSITION_KEY: &[u8] = b"_position";
@@ -166,6 +168,37 @@ impl ReadModels {
             let (k, v) = kv?;
             decode_open(&k, &v)
         })
+    }
+
+    /// A notice in the outbox, sent or not.
+    pub fn notice(&self, dedup_key: &str) -> Result<Option<OutboxEntry>, ProjectionError> {
+        match self.tree().get(outbox_key(dedup_key))? {
+            Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every notice ever decided, by dedup key.
+    pub fn notices(&self) -> impl Iterator<Item = Result<OutboxEntry, ProjectionError>> {
+        self.tree().scan_prefix(b"n").map(|kv| {
+            let (_, v) = kv?;
+            Ok(serde_json::from_slice(&v)?)
+        })
+    }
+
+    /// The notices not sent yet.
+    pub fn unsent(&self) -> Result<Vec<OutboxEntry>, ProjectionError> {
+        let tree = self.tree();
+        let mut out = Vec::new();
+        for k in tree.scan_prefix(b"q").keys() {
+            let k = k?;
+            let key = std::str::from_utf8(&k[1..])
+                .map_err(|_| ProjectionError::Corrupt("a queue key is not UTF-8".into()))?;
+            if let Some(v) = tree.get(outbox_key(key))? {
+                out.push(serde_json::from_slice(&v)?);
+            }
+        }
+        Ok(out)
     }
 
     /// Every key and value of the current generation but its position: what a rebuild must
@@ -311,57 +344,188 @@ fn index_rows(r: &ProjectRecord) -> BTreeMap<Vec<u8>, Vec<u8>> {
     rows
 }
 
-/// Folds a run of events (in seq order, following the tree's position) into `tree` as one
-/// atomic batch. Returns the new position. Events whose stream is not a project, or whose
-/// payload cannot be read, are logged and passed over, the same way every time, so a rebuild
-/// still reproduces the live models.
+/// A notice the notifier decided, as the outbox keeps it until (and after) it is sent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub project_id: ProjectId,
+    pub notice: NoticeDue,
+    pub decided_at: DateTime<Utc>,
+    pub sent: Option<Delivery>,
+    /// Failed delivery attempts so far.
+    pub failures: u32,
+    pub last_error: Option<String>,
+    pub last_failed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub message_id: String,
+    pub at: DateTime<Utc>,
+}
+
+fn outbox_key(dedup_key: &str) -> Vec<u8> {
+    let mut k = vec![b'n'];
+    k.extend_from_slice(dedup_key.as_bytes());
+    k
+}
+
+fn pending_key(dedup_key: &str) -> Vec<u8> {
+    let mut k = vec![b'q'];
+    k.extend_from_slice(dedup_key.as_bytes());
+    k
+}
+
+/// Folds runs of events (in seq order, following the tree's position) and writes what they
+/// change as one atomic batch with the new position. Events whose stream is not a project, or
+/// whose payload cannot be read, are logged and passed over, the same way every time, so a
+/// rebuild still reproduces the live models. A rebuild folds many runs before writing once,
+/// so each project's record is decoded and encoded once per write, not once per run.
+pub(super) struct Folder {
+    position: u64,
+    touched: HashMap<ProjectId, (BTreeSet<Vec<u8>>, ProjectRecord)>,
+    outbox: BTreeMap<String, OutboxEntry>,
+    /// Events folded since the last write.
+    pub pending: usize,
+}
+
+impl Folder {
+    pub fn new(tree: &sled::Tree) -> Result<Self, ProjectionError> {
+        Ok(Self {
+            position: read_position(tree)?,
+            touched: HashMap::new(),
+            outbox: BTreeMap::new(),
+            pending: 0,
+        })
+    }
+
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    pub fn fold(
+        &mut self,
+        tree: &sled::Tree,
+        events: &[RecordedEvent],
+    ) -> Result<(), ProjectionError> {
+        for recorded in events {
+            let e = &recorded.envelope;
+            self.position = e.seq;
+            self.pending += 1;
+            let Ok(id) = e.stream.as_str().parse::<uuid::Uuid>().map(ProjectId) else {
+                tracing::warn!(seq = e.seq, stream = %e.stream.as_str(), "not a project stream; passed over");
+                continue;
+            };
+            let event =
+                match domain::decode_str(&e.event_type, e.schema_version, e.payload.as_str()) {
+                    Ok(event) => event,
+                    Err(why) => {
+                        tracing::error!(seq = e.seq, %why, "event unreadable; passed over");
+                        continue;
+                    }
+                };
+            let at = Position {
+                seq: e.seq,
+                version: e.version,
+                recorded_at: e.recorded_at,
+            };
+            self.notice(tree, id, at, &event)?;
+            let slot = match self.touched.entry(id) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let record = get_record(tree, id)?.unwrap_or_else(|| ProjectRecord::new(id));
+                    let old: BTreeSet<Vec<u8>> = index_rows(&record).into_keys().collect();
+                    v.insert((old, record))
+                }
+            };
+            slot.1.apply(at, &event);
+        }
+        Ok(())
+    }
+
+    /// Keeps the outbox: a decided notice enters it pending; sent, it leaves the queue.
+    fn notice(
+        &mut self,
+        tree: &sled::Tree,
+        project_id: ProjectId,
+        at: Position,
+        event: &Event,
+    ) -> Result<(), ProjectionError> {
+        let key = match event {
+            Event::NoticeDue(n) => {
+                let entry = OutboxEntry {
+                    project_id,
+                    notice: n.clone(),
+                    decided_at: at.recorded_at,
+                    sent: None,
+                    failures: 0,
+                    last_error: None,
+                    last_failed_at: None,
+                };
+                self.outbox.insert(n.dedup_key.clone(), entry);
+                return Ok(());
+            }
+            Event::NoticeSent(n) => &n.dedup_key,
+            Event::NoticeFailed(n) => &n.dedup_key,
+            _ => return Ok(()),
+        };
+        if !self.outbox.contains_key(key) {
+            let Some(v) = tree.get(outbox_key(key))? else {
+                return Ok(());
+            };
+            self.outbox.insert(key.clone(), serde_json::from_slice(&v)?);
+        }
+        let entry = self.outbox.get_mut(key).expect("just loaded");
+        match event {
+            Event::NoticeSent(n) => {
+                entry.sent = Some(Delivery {
+                    message_id: n.message_id.clone(),
+                    at: at.recorded_at,
+                })
+            }
+            Event::NoticeFailed(n) => {
+                entry.failures = entry.failures.max(n.attempt);
+                entry.last_error = Some(n.error.clone());
+                entry.last_failed_at = Some(at.recorded_at);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Writes everything folded since the last write, with the position, atomically.
+    pub fn write(&mut self, tree: &sled::Tree) -> Result<u64, ProjectionError> {
+        let mut batch = sled::Batch::default();
+        for (id, (old, record)) in self.touched.drain() {
+            let rows = index_rows(&record);
+            for gone in old.iter().filter(|k| !rows.contains_key(*k)) {
+                batch.remove(gone.as_slice());
+            }
+            for (k, v) in rows {
+                batch.insert(k, v);
+            }
+            batch.insert(project_key(id), serde_json::to_vec(&record)?);
+        }
+        for (key, entry) in std::mem::take(&mut self.outbox) {
+            if entry.sent.is_some() {
+                batch.remove(pending_key(&key));
+            } else {
+                batch.insert(pending_key(&key), Vec::new());
+            }
+            batch.insert(outbox_key(&key), serde_json::to_vec(&entry)?);
+        }
+        batch.insert(POSITION_KEY, &self.position.to_be_bytes());
+        tree.apply_batch(batch)?;
+        self.pending = 0;
+        Ok(self.position)
+    }
+}
+
+/// Folds one run of events and writes it.
 pub(super) fn fold_batch(
     tree: &sled::Tree,
     events: &[RecordedEvent],
 ) -> Result<u64, ProjectionError> {
-    let mut touched: HashMap<ProjectId, (BTreeSet<Vec<u8>>, ProjectRecord)> = HashMap::new();
-    let mut position = read_position(tree)?;
-    for recorded in events {
-        let e = &recorded.envelope;
-        position = e.seq;
-        let Ok(id) = e.stream.as_str().parse::<uuid::Uuid>().map(ProjectId) else {
-            tracing::warn!(seq = e.seq, stream = %e.stream.as_str(), "not a project stream; passed over");
-            continue;
-        };
-        let event = match domain::decode_str(&e.event_type, e.schema_version, e.payload.as_str()) {
-            Ok(event) => event,
-            Err(why) => {
-                tracing::error!(seq = e.seq, %why, "event unreadable; passed over");
-                continue;
-            }
-        };
-        let slot = match touched.entry(id) {
-            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => {
-                let record = get_record(tree, id)?.unwrap_or_else(|| ProjectRecord::new(id));
-                let old: BTreeSet<Vec<u8>> = index_rows(&record).into_keys().collect();
-                v.insert((old, record))
-            }
-        };
-        let at = Position {
-            seq: e.seq,
-            version: e.version,
-            recorded_at: e.recorded_at,
-        };
-        slot.1.apply(at, &event);
-    }
-    let mut batch = sled::Batch::default();
-    for (id, (old, record)) in touched {
-        let rows = index_rows(&record);
-        for gone in old.iter().filter(|k| !rows.contains_key(*k)) {
-            batch.remove(gone.as_slice());
-        }
-        for (k, v) in rows {
-            batch.insert(k, v);
-        }
-        batch.insert(project_key(id), serde_json::to_vec(&record)?);
-    }
-    batch.insert(POSITION_KEY, &position.to_be_bytes());
-    tree.apply_batch(batch)?;
-    Ok(position)
+    let mut folder = Folder::new(tree)?;
+    folder.fold(tree, events)?;
+    folder.write(tree)
 }

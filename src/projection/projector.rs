@@ -12,13 +12,15 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
-use super::models::{ProjectionError, ReadModels, fold_batch, read_position};
+use super::models::{Folder, ProjectionError, ReadModels, fold_batch};
 use crate::store::{EventStore, StoreError};
 
 /// Events read and folded at a time while following the log.
 const CHUNK: usize = 4096;
 /// Events read and folded at a time while rebuilding.
 const REBUILD_CHUNK: usize = 16384;
+/// Events a rebuild folds in memory before writing them out.
+const REBUILD_WRITE_EVERY: usize = 262_144;
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RebuildReport {
@@ -132,17 +134,20 @@ pub async fn rebuild<S: EventStore>(
 ) -> Result<RebuildReport, ProjectionError> {
     let started = Instant::now();
     let tree = models.new_generation()?;
+    let mut folder = Folder::new(&tree)?;
     let mut events = 0u64;
     loop {
-        let from = read_position(&tree)? + 1;
-        let run = store.read_all(from, REBUILD_CHUNK).await?;
+        let run = store.read_all(folder.position() + 1, REBUILD_CHUNK).await?;
         if run.is_empty() {
             break;
         }
         events += run.len() as u64;
-        fold_batch(&tree, &run)?;
+        folder.fold(&tree, &run)?;
+        if folder.pending >= REBUILD_WRITE_EVERY {
+            folder.write(&tree)?;
+        }
     }
-    let position = read_position(&tree)?;
+    let position = folder.write(&tree)?;
     models.switch_to(tree)?;
     let seconds = started.elapsed().as_secs_f64();
     Ok(RebuildReport {
