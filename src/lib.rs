@@ -14,6 +14,7 @@
 //! - [`command`]: dispatch — policy, load state, decide, append with the expected version.
 //! - [`domain`]: the loop as commands, events and rules — `decide` and `evolve`, pure.
 //! - [`policy`]: roles and the department directory, loaded from `policies/`.
+//! - [`notify`]: notices by e-mail — digests rendered in Chinese, sent over SMTP or as `.eml`.
 //! - [`store`]: the event log on sled — envelopes, group commit, reads, subscriptions, chain
 //!   verification.
 //! - [`cli`]: the `duban` command line.
@@ -24,6 +25,7 @@ pub mod command;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod notify;
 pub mod policy;
 pub mod startup;
 pub mod store;
