@@ -51,7 +51,9 @@ pub struct JwtSettings {
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MailSettings {
-    /// `smtp://host:port`; unset: mails are written as `.eml` files under the data dir.
+    /// `smtp://host:port` (plain), `smtp://host:port?tls=required` (STARTTLS) or
+    /// `smtps://host:port` (TLS), with `user:password@` for AUTH; unset: mails are written as
+    /// `.eml` files under `<data_dir>/mail/`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp_url: Option<String>,
     pub from: String,

@@ -17,6 +17,7 @@
 //! - [`projection`]: the read side — read models fed from the log, statuses, lists, dashboards.
 //! - [`plan`]: the five-year plan as data (`plans/*.toml`), validated, and imported as the
 //!   office's commands (`duban import`).
+//! - [`notify`]: reminders by e-mail — detection, the outbox, digests in Chinese, SMTP or `.eml`.
 //! - [`store`]: the event log on sled — envelopes, group commit, reads, subscriptions, chain
 //!   verification.
 //! - [`cli`]: the `duban` command line.
@@ -27,6 +28,7 @@ pub mod command;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod notify;
 pub mod plan;
 pub mod policy;
 pub mod projection;
