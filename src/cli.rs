@@ -1,6 +1,6 @@
 //! The command line: `duban serve` runs the service, `duban token` mints a token for demos
 //! and scripts, `duban verify` checks a data directory's log offline, `duban rebuild` rebuilds
-//! its read models, `duban import` loads a plan file.
+//! its read models, `duban import` loads a plan file, `duban scan` runs the notifier once.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +53,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the notifier once: record the notices due today and deliver the outbox (the
+    /// service must be stopped; a running one does this through POST /api/v1/admin/scan).
+    Scan,
     /// Rebuild every read model from seq 1 (the service must be stopped; a running service
     /// rebuilds online through POST /api/v1/admin/rebuild).
     Rebuild,
@@ -119,6 +122,16 @@ pub fn main() -> ExitCode {
             Ok(token) => {
                 println!("{token}");
                 ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+        Command::Scan => match load(&cli) {
+            Ok(s) => {
+                init_tracing(s.log_format);
+                match scan(s) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => fail(e),
+                }
             }
             Err(e) => fail(e),
         },
@@ -194,6 +207,23 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         app.port()
     );
     app.run_until_stopped().await
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn scan(settings: Settings) -> anyhow::Result<()> {
+    let report = crate::startup::scan_once(&settings).await?;
+    let d = &report.delivery;
+    println!(
+        "{}: {} notices decided; {} mails sent carrying {} notices; {} failed; {} deferred; {} waiting to be retried",
+        report.day,
+        report.decided,
+        d.mails_sent,
+        d.notices_sent,
+        d.notices_failed,
+        d.deferred,
+        d.waiting_retry
+    );
+    Ok(())
 }
 
 #[tokio::main(flavor = "current_thread")]

@@ -29,6 +29,14 @@ pub struct Settings {
     pub body_limit: usize,
     /// `pretty` for people, `json` for machines.
     pub log_format: LogFormat,
+    /// Run the notifier in the background (it detects and sends on its own). With `false`
+    /// it runs only on demand: `POST /api/v1/admin/scan` or `duban scan`.
+    #[serde(default = "background_default")]
+    pub notifier: bool,
+}
+
+fn background_default() -> bool {
+    true
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -86,6 +94,7 @@ impl Default for Settings {
             },
             body_limit: 64 * 1024,
             log_format: LogFormat::Pretty,
+            notifier: true,
         }
     }
 }
@@ -173,7 +182,7 @@ impl Settings {
 /// Only `DUBAN_*` variables that name a setting are read; others (used by tools and tests)
 /// are not mistaken for misspelt settings.
 fn is_setting(key: &figment::value::UncasedStr) -> bool {
-    const KEYS: [&str; 8] = [
+    const KEYS: [&str; 9] = [
         "listen",
         "data_dir",
         "policies_dir",
@@ -182,6 +191,7 @@ fn is_setting(key: &figment::value::UncasedStr) -> bool {
         "mail__",
         "body_limit",
         "log_format",
+        "notifier",
     ];
     let key = key.as_str().to_ascii_lowercase();
     KEYS.iter().any(|k| {

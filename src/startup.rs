@@ -10,6 +10,7 @@ use actix_web::{HttpServer, web};
 use crate::command::Dispatcher;
 use crate::config::Settings;
 use crate::http::{self, AppState, auth::Verifier};
+use crate::notify::{Mailer, Notifier};
 use crate::policy::Policies;
 use crate::projection::{Projector, ReadModels};
 use crate::store::{Clock, SledStore, StoreOptions};
@@ -39,8 +40,24 @@ impl Application {
         let models = ReadModels::open(&settings.data_dir.join("projections"))?;
         let projector = Projector::spawn(store.clone(), models.clone())?;
         let verifier = Verifier::new(&settings.jwt, Arc::new(policies.departments.clone()))?;
+        let dispatcher = Dispatcher::new(store.clone(), policies.clone());
+        let mailer = Mailer::from_settings(&settings.mail, &settings.data_dir)?;
+        tracing::info!(mail = mailer.describe(), "notices go to");
+        let notifier = Notifier::new(
+            dispatcher.clone(),
+            models.clone(),
+            policies.clone(),
+            mailer,
+            settings.mail.from.clone(),
+            settings.public_url.clone(),
+            clock.clone(),
+        );
+        if settings.notifier {
+            notifier.clone().spawn();
+        }
         let state = web::Data::new(AppState {
-            dispatcher: Dispatcher::new(store.clone(), policies.clone()),
+            dispatcher,
+            notifier,
             models: models.clone(),
             projector,
             policies,
@@ -86,4 +103,27 @@ impl Application {
         );
         Ok(result?)
     }
+}
+
+/// `duban scan`: the notifier run once on a stopped service's data dir, with the real clock.
+pub async fn scan_once(settings: &Settings) -> anyhow::Result<crate::notify::RunReport> {
+    settings.validate()?;
+    let policies = Arc::new(Policies::load(&settings.policies_dir)?);
+    let store = SledStore::open(&settings.data_dir, StoreOptions::default())?;
+    let models = ReadModels::open(&settings.data_dir.join("projections"))?;
+    let _projector = Projector::spawn(store.clone(), models.clone())?;
+    let mailer = Mailer::from_settings(&settings.mail, &settings.data_dir)?;
+    let notifier = Notifier::new(
+        Dispatcher::new(store.clone(), policies.clone()),
+        models.clone(),
+        policies,
+        mailer,
+        settings.mail.from.clone(),
+        settings.public_url.clone(),
+        Arc::new(chrono::Utc::now),
+    );
+    let report = notifier.run_once().await;
+    store.close();
+    models.flush()?;
+    Ok(report?)
 }

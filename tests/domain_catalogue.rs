@@ -243,6 +243,7 @@ fn scenario() -> Vec<Event> {
                 dedup_key: notice_due().dedup_key,
                 error: "421 try again later".into(),
                 attempt: 1,
+                permanent: false,
             }),
             office(),
         ),

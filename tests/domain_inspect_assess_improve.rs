@@ -722,6 +722,7 @@ fn a_notice_is_due_once_per_dedup_key_then_sent_once() {
         dedup_key: due().dedup_key,
         error: "timeout".into(),
         attempt: 1,
+        permanent: false,
     };
     g.when(Command::RecordNoticeFailed(failed.clone()), office())
         .then_events(vec![Event::NoticeFailed(failed.clone())]);
@@ -744,6 +745,7 @@ fn a_notice_is_sent_only_once_due_and_only_for_a_known_milestone() {
         dedup_key: due().dedup_key,
         error: "x".into(),
         attempt: 1,
+        permanent: false,
     };
     given(planned())
         .when(Command::RecordNoticeFailed(failed), office())

@@ -306,7 +306,9 @@ pub struct CycleReopened {
 // ── clock facts, recorded by the notifier ────────────────────────────────────
 
 /// What kind of notice: a pre-due warning (临期提醒) or an overdue notice at an escalation level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeKind {
     DueSoon,
@@ -344,6 +346,10 @@ pub struct NoticeFailed {
     pub dedup_key: String,
     pub error: String,
     pub attempt: u32,
+    /// The server refused for good (5xx), or the retry deadline passed: the notice is a dead
+    /// letter and is not tried again.
+    #[serde(default)]
+    pub permanent: bool,
 }
 
 macro_rules! catalogue {

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod auth_extract;
 pub mod commands;
+pub mod notices;
 pub mod openapi;
 pub mod ops;
 pub mod problem;
@@ -20,6 +21,7 @@ use actix_web::error::JsonPayloadError;
 use actix_web::{App, HttpResponse, web};
 
 use crate::command::Dispatcher;
+use crate::notify::Notifier;
 use crate::policy::Policies;
 use crate::projection::{Projector, ReadModels};
 use crate::store::{Clock, SledStore};
@@ -30,6 +32,7 @@ pub struct AppState {
     pub dispatcher: Dispatcher<SledStore>,
     pub models: Arc<ReadModels>,
     pub projector: Projector,
+    pub notifier: Notifier,
     pub policies: Arc<Policies>,
     pub verifier: auth::Verifier,
     pub clock: Clock,
@@ -82,7 +85,8 @@ pub fn configure(
                 web::scope("/api/v1")
                     .configure(commands::routes)
                     .configure(queries::routes)
-                    .configure(reads::routes),
+                    .configure(reads::routes)
+                    .configure(notices::routes),
             )
             .configure(ops::routes)
             .configure(openapi::routes)

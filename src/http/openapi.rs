@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{commands, queries, reads};
+use super::{commands, notices, queries, reads};
 
 struct BearerAuth;
 
@@ -33,6 +33,7 @@ impl Modify for BearerAuth {
         commands::record_assessment, commands::rate_confidence,
         queries::project, queries::events, queries::departments, queries::verify,
         reads::list, reads::overdue, reads::department_dashboard, reads::summary, reads::rebuild,
+        notices::scan, notices::outbox, notices::notifications,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -42,7 +43,7 @@ impl Modify for BearerAuth {
         (name = "assess", description = "考核 — the office assesses and rates confidence"),
         (name = "improve", description = "改进 — rectification, extensions, revisions, holds, closing"),
         (name = "read", description = "status with lights, lists, overdue, dashboards, summary, audit trail"),
-        (name = "admin", description = "maintenance: rebuilding the read models"),
+        (name = "admin", description = "maintenance: rebuilding the read models, running the notifier, the outbox"),
         (name = "audit", description = "the hash chain"),
     )
 )]

@@ -14,14 +14,21 @@
 //! [`MailError`] it records `NoticeFailed` and, if the failure is transient, tries again on the
 //! [`Backoff`] schedule until its deadline, after which the notice is given up.
 //!
+//! - [`detect`]: which notices are due on a day (the due-date index, the policy, holds).
+//! - [`notifier`]: a run — detect, record `NoticeDue`, deliver — on demand or in the
+//!   background, sleeping until the next deadline or a wake-up.
+//! - [`deliver`]: the outbox as one digest per department, quiet hours, retries, dead letters.
 //! - [`digest`]: the digest model and the ids derived from it.
 //! - [`template`]: a digest rendered as a Chinese multipart mail.
 //! - [`mail`]: the transports — SMTP or `.eml` files — and delivery errors.
 //! - [`backoff`]: the retry schedule.
 
 pub mod backoff;
+pub mod deliver;
+pub mod detect;
 pub mod digest;
 pub mod mail;
+pub mod notifier;
 pub mod template;
 
 pub use backoff::Backoff;
@@ -29,4 +36,5 @@ pub use digest::{
     Digest, DigestItem, MailContext, message_id, message_id_of, milestone_thread_id, run_key,
 };
 pub use mail::{Failure, MailError, Mailer, SMTP_TIMEOUT};
+pub use notifier::{Notifier, RunReport};
 pub use template::render;

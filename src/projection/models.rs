@@ -354,7 +354,10 @@ pub struct OutboxEntry {
     /// Failed delivery attempts so far.
     pub failures: u32,
     pub last_error: Option<String>,
+    pub first_failed_at: Option<DateTime<Utc>>,
     pub last_failed_at: Option<DateTime<Utc>>,
+    /// Given up (a permanent failure or the retry deadline passed): not tried again.
+    pub dead: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -459,7 +462,9 @@ impl Folder {
                     sent: None,
                     failures: 0,
                     last_error: None,
+                    first_failed_at: None,
                     last_failed_at: None,
+                    dead: false,
                 };
                 self.outbox.insert(n.dedup_key.clone(), entry);
                 return Ok(());
@@ -485,7 +490,9 @@ impl Folder {
             Event::NoticeFailed(n) => {
                 entry.failures = entry.failures.max(n.attempt);
                 entry.last_error = Some(n.error.clone());
+                entry.first_failed_at.get_or_insert(at.recorded_at);
                 entry.last_failed_at = Some(at.recorded_at);
+                entry.dead |= n.permanent;
             }
             _ => {}
         }
@@ -506,7 +513,7 @@ impl Folder {
             batch.insert(project_key(id), serde_json::to_vec(&record)?);
         }
         for (key, entry) in std::mem::take(&mut self.outbox) {
-            if entry.sent.is_some() {
+            if entry.sent.is_some() || entry.dead {
                 batch.remove(pending_key(&key));
             } else {
                 batch.insert(pending_key(&key), Vec::new());

@@ -38,6 +38,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         ..Settings::default()
     };
     settings.jwt.secret = Some(SECRET.into());
+    // Tests run the notifier on demand (POST /api/v1/admin/scan), at the moments they choose.
+    settings.notifier = false;
     adjust(&mut settings);
     // Mid-June 2018, Beijing: the simulated now of these tests unless they move it.
     let start: chrono::DateTime<chrono::Utc> = "2018-06-15T02:00:00Z".parse().unwrap();

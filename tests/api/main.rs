@@ -5,4 +5,7 @@ mod auth;
 mod cycle;
 mod errors;
 mod helpers;
+mod notify;
 mod reads;
+#[path = "../smtp_sink/mod.rs"]
+mod smtp_sink;

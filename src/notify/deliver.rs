@@ -1,0 +1,210 @@
+//! Delivery: the outbox's unsent notices, gathered into one digest per department, rendered
+//! and handed to the mailer. Each outcome is recorded in the log — `NoticeSent` with the
+//! digest's `Message-ID`, or `NoticeFailed` with the attempt number — so the outbox, rebuilt
+//! from the log, always knows what was delivered. Nothing is sent in quiet hours or on a day
+//! off (it waits); a transient failure is tried again on the back-off schedule until the
+//! retry deadline, then becomes a dead letter.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{Backoff, Digest, DigestItem, MailContext, Notifier, message_id, render, run_key};
+use crate::domain::{Command, DepartmentCode, NoticeFailed, NoticeKind, NoticeSent};
+use crate::projection::{OutboxEntry, ProjectionError};
+
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct DeliveryReport {
+    /// Mails handed over (one per department digest).
+    pub mails_sent: usize,
+    /// Notices those mails carried.
+    pub notices_sent: usize,
+    pub notices_failed: usize,
+    /// Notices waiting for the end of quiet hours or a working day.
+    pub deferred: usize,
+    /// Notices waiting for their next retry.
+    pub waiting_retry: usize,
+    /// When delivery should run again, if something waits.
+    pub next_attempt: Option<DateTime<Utc>>,
+}
+
+impl Notifier {
+    pub(super) fn backoff(&self) -> Backoff {
+        let r = &self.policies.reminders.retry;
+        Backoff {
+            base: Duration::from_secs(r.base_seconds),
+            max: Duration::from_secs(r.max_seconds),
+            deadline: Duration::from_secs(r.deadline_hours * 3600),
+        }
+    }
+
+    /// When a failed notice may be tried again; `None` once its retry deadline has passed.
+    fn retry_at(&self, e: &OutboxEntry) -> Option<DateTime<Utc>> {
+        let (Some(first), Some(last)) = (e.first_failed_at, e.last_failed_at) else {
+            return Some(e.decided_at);
+        };
+        let elapsed = (last - first).to_std().unwrap_or_default();
+        let jitter = Backoff::jitter(&e.notice.dedup_key, e.failures);
+        let delay = self.backoff().retry_after(e.failures, elapsed, jitter)?;
+        Some(last + chrono::Duration::from_std(delay).unwrap_or_default())
+    }
+
+    /// Delivers what the outbox holds and may go out at `now`.
+    pub async fn deliver(&self, now: DateTime<Utc>) -> Result<DeliveryReport, ProjectionError> {
+        let mut report = DeliveryReport::default();
+        let unsent = self.models.unsent()?;
+        if unsent.is_empty() {
+            return Ok(report);
+        }
+        let calendar = &self.policies.calendar;
+        if let Some(until) = self
+            .policies
+            .reminders
+            .sending_deferred_until(calendar, now)
+        {
+            report.deferred = unsent.len();
+            report.next_attempt = Some(until);
+            return Ok(report);
+        }
+        let mut groups: BTreeMap<DepartmentCode, Vec<OutboxEntry>> = BTreeMap::new();
+        for e in unsent {
+            match self.retry_at(&e) {
+                None => self.give_up(&e, now).await,
+                Some(at) if at > now => {
+                    report.waiting_retry += 1;
+                    report.next_attempt = Some(report.next_attempt.map_or(at, |n| n.min(at)));
+                }
+                Some(_) => groups
+                    .entry(e.notice.department.clone())
+                    .or_default()
+                    .push(e),
+            }
+        }
+        for (dept, entries) in groups {
+            self.send_digest(&dept, &entries, now, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    async fn send_digest(
+        &self,
+        dept: &DepartmentCode,
+        entries: &[OutboxEntry],
+        now: DateTime<Utc>,
+        report: &mut DeliveryReport,
+    ) -> Result<(), ProjectionError> {
+        let digest = self.digest(dept, entries, now)?;
+        let ctx = MailContext {
+            from: self.mail_from.clone(),
+            public_url: self.public_url.clone(),
+            now,
+        };
+        let outcome = match render(&digest, &ctx) {
+            Ok(message) => self.mailer.send(&message).await,
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(()) => {
+                let id = message_id(&digest.run_key, &self.public_url);
+                for e in entries {
+                    let sent = NoticeSent {
+                        dedup_key: e.notice.dedup_key.clone(),
+                        message_id: id.clone(),
+                    };
+                    self.record(e.project_id, Command::RecordNoticeSent(sent), now)
+                        .await;
+                }
+                report.mails_sent += 1;
+                report.notices_sent += entries.len();
+            }
+            Err(err) => {
+                tracing::warn!(department = %dept, error = %err, "digest not delivered");
+                for e in entries {
+                    let failed = NoticeFailed {
+                        dedup_key: e.notice.dedup_key.clone(),
+                        error: err.to_string(),
+                        attempt: e.failures + 1,
+                        permanent: err.is_permanent(),
+                    };
+                    self.record(e.project_id, Command::RecordNoticeFailed(failed), now)
+                        .await;
+                }
+                report.notices_failed += entries.len();
+            }
+        }
+        Ok(())
+    }
+
+    async fn give_up(&self, e: &OutboxEntry, now: DateTime<Utc>) {
+        let failed = NoticeFailed {
+            dedup_key: e.notice.dedup_key.clone(),
+            error: format!(
+                "given up after {} attempts: the retry deadline passed ({})",
+                e.failures,
+                e.last_error.as_deref().unwrap_or("no error recorded")
+            ),
+            attempt: e.failures + 1,
+            permanent: true,
+        };
+        self.record(e.project_id, Command::RecordNoticeFailed(failed), now)
+            .await;
+    }
+
+    /// One department's notices as a digest: names and titles from the read models, days
+    /// counted for today.
+    fn digest(
+        &self,
+        dept: &DepartmentCode,
+        entries: &[OutboxEntry],
+        now: DateTime<Utc>,
+    ) -> Result<Digest, ProjectionError> {
+        let day = crate::domain::local_date(now);
+        let calendar = &self.policies.calendar;
+        let mut items = Vec::new();
+        let mut cc: Vec<String> = Vec::new();
+        for e in entries {
+            let n = &e.notice;
+            let record = self.models.project(e.project_id)?;
+            let project_name = record.as_ref().map_or("", |r| r.name()).to_string();
+            let milestone_title = record
+                .as_ref()
+                .and_then(|r| r.state.milestones.get(&n.milestone_id))
+                .map_or_else(String::new, |m| m.title.clone());
+            for r in n.recipients.iter().skip(1) {
+                if !cc.contains(r) {
+                    cc.push(r.clone());
+                }
+            }
+            items.push(DigestItem {
+                dedup_key: n.dedup_key.clone(),
+                project_id: e.project_id,
+                project_name,
+                milestone_id: n.milestone_id,
+                milestone_title,
+                due_date: n.due_date,
+                kind: n.kind,
+                working_days_overdue: calendar.working_days_between(n.due_date, day),
+                working_days_left: (n.kind == NoticeKind::DueSoon)
+                    .then(|| calendar.working_days_between(day, n.due_date)),
+                level: n.level,
+                repeat: n.repeat,
+            });
+        }
+        let directory = self.policies.departments.get(dept);
+        Ok(Digest {
+            department_code: dept.clone(),
+            department_name: directory.map_or_else(|| dept.to_string(), |d| d.name.clone()),
+            to: entries
+                .first()
+                .and_then(|e| e.notice.recipients.first().cloned())
+                .into_iter()
+                .collect(),
+            cc,
+            level: items.iter().map(|i| i.level).max().unwrap_or(1),
+            run_key: run_key(items.iter().map(|i| &i.dedup_key)),
+            items,
+        })
+    }
+}
