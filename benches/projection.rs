@@ -12,7 +12,9 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::{NaiveDate, Utc};
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeZone, Utc};
 use duban::command::{stream_of, to_new_event};
 use duban::domain::*;
 use duban::policy::Policies;
@@ -297,6 +299,103 @@ async fn served(dir: &std::path::Path, projects: u64) {
     let _ = child.wait();
 }
 
+#[path = "../tests/smtp_sink/mod.rs"]
+mod smtp_sink;
+
+/// Detection over every milestone, a whole notifier run, and mails per second.
+async fn notifier(dir: &std::path::Path, projects: u64) {
+    use duban::notify::*;
+    let store = SledStore::open(dir, StoreOptions::default()).unwrap();
+    let models = ReadModels::open(&dir.join("projections")).unwrap();
+    let policies = Arc::new(policies());
+    let date = day_with_overdue_share(projects, 0.05);
+    let mut times = Vec::new();
+    let mut found = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        found = detect::detect(&models, &policies, date).unwrap().len();
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    println!(
+        "detection on {date}: {found} notices due among {} milestones, median {:.1} ms",
+        projects * MILESTONES,
+        median(times)
+    );
+
+    let (port, inbox) = smtp_sink::start();
+    let mailer = Mailer::smtp(&format!("smtp://127.0.0.1:{port}"), SMTP_TIMEOUT).unwrap();
+    let at = PLAN_TZ
+        .from_local_datetime(&date.and_hms_opt(10, 0, 0).unwrap())
+        .unwrap()
+        .with_timezone(&Utc);
+    let projector = duban::projection::Projector::spawn(store.clone(), models.clone()).unwrap();
+    let n = Notifier::new(
+        duban::command::Dispatcher::new(store.clone(), policies.clone()),
+        models.clone(),
+        policies.clone(),
+        mailer.clone(),
+        "督办 <duban@example.org>".into(),
+        "http://127.0.0.1:8080".into(),
+        Arc::new(move || at),
+    );
+    let t = Instant::now();
+    let report = n.run_once().await.unwrap();
+    println!(
+        "a whole notifier run on {date}: {} notices decided and recorded, {} mails, in {:.2} s",
+        report.decided,
+        report.delivery.mails_sent,
+        t.elapsed().as_secs_f64()
+    );
+    let digests: Vec<lettre::Message> = (0..200u64)
+        .map(|i| {
+            let items = (0..10u64)
+                .map(|k| DigestItem {
+                    dedup_key: format!("bench/{i}/{k}"),
+                    project_id: project(i),
+                    project_name: format!("重点项目{i}"),
+                    milestone_id: milestone(i, k),
+                    milestone_title: format!("节点{k}"),
+                    due_date: due(i, k),
+                    kind: NoticeKind::Overdue,
+                    working_days_overdue: 3,
+                    working_days_left: None,
+                    level: 1,
+                    repeat: 0,
+                })
+                .collect::<Vec<_>>();
+            let digest = Digest {
+                department_code: DepartmentCode::new("SXEIC").unwrap(),
+                department_name: "山西省经济和信息化委员会".into(),
+                to: vec!["eic@example.org".into()],
+                cc: vec![],
+                level: 1,
+                run_key: run_key(items.iter().map(|x| &x.dedup_key)),
+                items,
+            };
+            let ctx = MailContext {
+                from: "督办 <duban@example.org>".into(),
+                public_url: "http://127.0.0.1:8080".into(),
+                now: at,
+            };
+            render(&digest, &ctx).unwrap()
+        })
+        .collect();
+    let before = inbox.lock().unwrap().len();
+    let t = Instant::now();
+    for m in &digests {
+        mailer.send(m).await.unwrap();
+    }
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(inbox.lock().unwrap().len() - before, digests.len());
+    println!(
+        "mail to a local SMTP server (mailin-embedded, in process), one connection per mail: {:.0} mails/s",
+        digests.len() as f64 / secs
+    );
+    drop(projector);
+    store.close();
+    models.flush().unwrap();
+}
+
 fn main() {
     let projects = arg("--projects", 10_000);
     let events = arg("--events", 1_000_000);
@@ -312,5 +411,6 @@ fn main() {
         store.close();
     });
     rt.block_on(in_process(dir.path(), projects));
+    rt.block_on(notifier(dir.path(), projects));
     rt.block_on(served(dir.path(), projects));
 }

@@ -1,6 +1,7 @@
 //! The command line: `duban serve` runs the service, `duban token` mints a token for demos
 //! and scripts, `duban verify` checks a data directory's log offline, `duban rebuild` rebuilds
-//! its read models, `duban import` loads a plan file, `duban scan` runs the notifier once.
+//! its read models, `duban import` loads a plan file, `duban scan` runs the notifier once,
+//! `duban demo` plays a scripted history on a fresh data directory and serves it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,6 +65,9 @@ enum Command {
         /// The plan file, e.g. plans/shanxi-sei-2016-2020.toml.
         file: PathBuf,
     },
+    /// Import the plan into a fresh data dir (./demo-data), play a scripted history through
+    /// the API on a simulated clock, print tokens and examples, then serve.
+    Demo(crate::demo::DemoArgs),
 }
 
 fn parse_checkpoint(s: &str) -> Result<Checkpoint, String> {
@@ -89,8 +93,13 @@ fn parse_ttl(s: &str) -> Result<chrono::Duration, String> {
 }
 
 fn init_tracing(format: LogFormat) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    init_tracing_with(format, "info");
+}
+
+/// Tracing to stderr; `RUST_LOG` overrides the default filter.
+fn init_tracing_with(format: LogFormat, default_filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| default_filter.into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -157,6 +166,15 @@ pub fn main() -> ExitCode {
             Err(e) => fail(e),
         },
         Command::Import { file } => import(&cli, file),
+        Command::Demo(args) => {
+            // Quiet by default: the demo's own lines tell the story.
+            init_tracing_with(LogFormat::Pretty, "warn");
+            let settings = crate::demo::settings(cli.config.as_deref(), cli.data_dir.clone(), args);
+            match settings.and_then(|s| crate::demo::main(s, args.clone())) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            }
+        }
     }
 }
 

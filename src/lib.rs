@@ -21,11 +21,14 @@
 //! - [`store`]: the event log on sled — envelopes, group commit, reads, subscriptions, chain
 //!   verification.
 //! - [`cli`]: the `duban` command line.
+//! - [`demo`]: `duban demo` — the plan imported and a scripted history played through the
+//!   API on a simulated clock, then served.
 #![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod command;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod notify;

@@ -20,6 +20,7 @@ pub struct Application {
     server: actix_web::dev::Server,
     store: SledStore,
     models: Arc<ReadModels>,
+    projector: Projector,
 }
 
 impl Application {
@@ -39,6 +40,7 @@ impl Application {
         let store = SledStore::open(&settings.data_dir, options)?;
         let models = ReadModels::open(&settings.data_dir.join("projections"))?;
         let projector = Projector::spawn(store.clone(), models.clone())?;
+        let follower = projector.clone();
         let verifier = Verifier::new(&settings.jwt, Arc::new(policies.departments.clone()))?;
         let dispatcher = Dispatcher::new(store.clone(), policies.clone());
         let mailer = Mailer::from_settings(&settings.mail, &settings.data_dir)?;
@@ -78,6 +80,7 @@ impl Application {
             server,
             store,
             models,
+            projector: follower,
         })
     }
 
@@ -94,6 +97,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let result = self.server.await;
         self.store.close();
+        // The projector stops once the log is closed; waiting for it lets go of the files.
+        let projector = self.projector.clone();
+        let _ = tokio::task::spawn_blocking(move || projector.join()).await;
         if let Err(e) = self.models.flush() {
             tracing::warn!(error = %e, "flushing the read models failed; they catch up at start");
         }

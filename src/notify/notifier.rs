@@ -27,6 +27,8 @@ use crate::store::{Clock, SledStore};
 
 /// How long a run waits for the read models to show what it recorded.
 const CATCH_UP: Duration = Duration::from_secs(10);
+/// How many notices a run records at once.
+const RECORD_CONCURRENCY: usize = 64;
 /// The longest the background loop sleeps without looking.
 const MAX_SLEEP: Duration = Duration::from_secs(3600);
 
@@ -133,17 +135,7 @@ impl Notifier {
         let head = crate::store::EventStore::head(&self.dispatcher.store).seq;
         self.models.wait_for(head, CATCH_UP).await;
         let due = detect(&self.models, &self.policies, day)?;
-        let mut decided = 0;
-        let mut reached = 0;
-        for d in due {
-            if let Some(at) = self
-                .record(d.project_id, Command::RecordNoticeDue(d.notice), now)
-                .await
-            {
-                decided += 1;
-                reached = reached.max(at);
-            }
-        }
+        let (decided, reached) = self.record_all(due, now).await;
         if !self.models.wait_for(reached, CATCH_UP).await {
             tracing::warn!(
                 reached,
@@ -162,6 +154,33 @@ impl Notifier {
         })
     }
 
+    /// Records the notices side by side, so that they share the log's group commits; returns
+    /// how many were recorded and the highest position reached.
+    async fn record_all(&self, due: Vec<super::detect::Due>, now: DateTime<Utc>) -> (usize, u64) {
+        let mut tasks = tokio::task::JoinSet::new();
+        let (mut decided, mut reached) = (0, 0);
+        for d in due {
+            if tasks.len() >= RECORD_CONCURRENCY
+                && let Some(Ok(Some(at))) = tasks.join_next().await
+            {
+                decided += 1;
+                reached = reached.max(at);
+            }
+            let me = self.clone();
+            tasks.spawn(async move {
+                me.record(d.project_id, Command::RecordNoticeDue(d.notice), now)
+                    .await
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            if let Ok(Some(at)) = done {
+                decided += 1;
+                reached = reached.max(at);
+            }
+        }
+        (decided, reached)
+    }
+
     /// Asks the background loop to run now.
     pub fn wake(&self) {
         self.wake.notify_one();
@@ -174,7 +193,7 @@ impl Notifier {
 
     async fn background(self) {
         let mut position = self.models.watch_position();
-        loop {
+        while !self.models.is_stopped() {
             let next = match self.run_once().await {
                 Ok(report) => report.delivery.next_attempt,
                 Err(e) => {

@@ -78,13 +78,16 @@ pub struct ReadModels {
     meta: sled::Tree,
     current: RwLock<sled::Tree>,
     position: watch::Sender<u64>,
+    /// Set when the projector stopped (the log closed): readers waiting on the position
+    /// stop waiting.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl ReadModels {
     pub fn open(dir: &Path) -> Result<Arc<Self>, ProjectionError> {
         let db = sled::Config::new()
             .path(dir)
-            .cache_capacity(32 * 1024 * 1024)
+            .cache_capacity(16 * 1024 * 1024)
             .open()?;
         let meta = db.open_tree("meta")?;
         let name = match meta.get(CURRENT_KEY)? {
@@ -101,6 +104,7 @@ impl ReadModels {
             meta,
             current: RwLock::new(tree),
             position: watch::Sender::new(position),
+            stopped: Default::default(),
         }))
     }
 
@@ -236,6 +240,18 @@ impl ReadModels {
         self.position.send_replace(position);
         self.db.drop_tree(old.name())?;
         Ok(())
+    }
+
+    /// The projector has stopped: the models will not move again in this process.
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(super) fn stop(&self) {
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wake whoever watches the position, so they see it.
+        self.position.send_modify(|_| {});
     }
 
     pub(super) fn published(&self, position: u64) {

@@ -38,6 +38,7 @@ type Reply = oneshot::Sender<Result<RebuildReport, String>>;
 #[derive(Clone)]
 pub struct Projector {
     requests: mpsc::Sender<Reply>,
+    thread: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
 impl Projector {
@@ -47,10 +48,21 @@ impl Projector {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("projector".into())
             .spawn(move || runtime.block_on(follow(store, models, rx)))?;
-        Ok(Self { requests })
+        Ok(Self {
+            requests,
+            thread: Arc::new(std::sync::Mutex::new(Some(thread))),
+        })
+    }
+
+    /// Waits for the projector to stop, which it does once the log is closed.
+    pub fn join(&self) {
+        let thread = self.thread.lock().expect("not poisoned").take();
+        if let Some(t) = thread {
+            let _ = t.join();
+        }
     }
 
     /// Rebuilds every read model from seq 1 and switches to the result.
@@ -96,6 +108,7 @@ async fn follow<S: EventStore>(store: S, models: Arc<ReadModels>, mut rx: mpsc::
     if let Err(e) = models.flush() {
         tracing::warn!(error = %e, "projector: final flush failed (the models will catch up)");
     }
+    models.stop();
     tracing::info!(position = models.position(), "projector stopped");
 }
 
