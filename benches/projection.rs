@@ -234,6 +234,9 @@ async fn served(dir: &std::path::Path, projects: u64) {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies"),
         )
         .env("RUST_LOG", "warn")
+        // Reads only: with the real clock every milestone of the filled plan is overdue, and
+        // the notifier would spend the run deciding 100,000 notices.
+        .env("DUBAN_NOTIFIER", "false")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

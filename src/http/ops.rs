@@ -164,6 +164,11 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         "# HELP duban_log_head_seq The durable head.\n# TYPE duban_log_head_seq gauge\nduban_log_head_seq {}",
         state.dispatcher.store.head().seq
     );
+    let _ = writeln!(
+        out,
+        "# HELP duban_projection_position_seq The last seq the read models reflect.\n# TYPE duban_projection_position_seq gauge\nduban_projection_position_seq {}",
+        state.models.position()
+    );
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(out)
