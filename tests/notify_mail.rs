@@ -2,7 +2,6 @@
 //! disk: what arrives, who it reaches, how failures are classed, and `.eml` files.
 
 use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -10,70 +9,18 @@ use duban::config::MailSettings;
 use duban::domain::{DepartmentCode, MilestoneId, NoticeKind, ProjectId};
 use duban::notify::*;
 use mail_parser::MessageParser;
-use mailin_embedded::{Handler, Response, Server, response};
+use mailin_embedded::{Response, response};
+
+#[path = "smtp_sink/mod.rs"]
+mod smtp_sink;
 
 // ── an SMTP sink ─────────────────────────────────────────────────────────────
 
-#[derive(Debug, Clone)]
-struct Received {
-    rcpt_to: Vec<String>,
-    data: Vec<u8>,
-}
-
-#[derive(Clone)]
-struct Sink {
-    inbox: Arc<Mutex<Vec<Received>>>,
-    /// Answer to every RCPT TO; `None` accepts.
-    reject_rcpt: Option<Response>,
-    rcpt_to: Vec<String>,
-    data: Vec<u8>,
-}
-
-impl Handler for Sink {
-    fn rcpt(&mut self, _to: &str) -> Response {
-        self.reject_rcpt.clone().unwrap_or(response::OK)
-    }
-
-    fn data_start(&mut self, _domain: &str, _from: &str, _8bit: bool, to: &[String]) -> Response {
-        self.rcpt_to = to.to_vec();
-        self.data.clear();
-        response::OK
-    }
-
-    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.data.extend_from_slice(buf);
-        Ok(())
-    }
-
-    fn data_end(&mut self) -> Response {
-        self.inbox.lock().unwrap().push(Received {
-            rcpt_to: std::mem::take(&mut self.rcpt_to),
-            data: std::mem::take(&mut self.data),
-        });
-        response::OK
-    }
-}
-
-/// Starts a server on a free loopback port (it lives as long as the test process); returns
-/// its port and what it receives.
-fn smtp_sink(reject_rcpt: Option<Response>) -> (u16, Arc<Mutex<Vec<Received>>>) {
+/// A server on a free loopback port answering RCPT TO with `reject_rcpt` (when given).
+fn smtp_sink(reject_rcpt: Option<Response>) -> (u16, smtp_sink::Inbox) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let inbox = Arc::new(Mutex::new(Vec::new()));
-    let mut server = Server::new(Sink {
-        inbox: inbox.clone(),
-        reject_rcpt,
-        rcpt_to: Vec::new(),
-        data: Vec::new(),
-    });
-    server
-        .with_name("sink.test")
-        .with_num_threads(2)
-        .with_tcp_listener(listener);
-    std::thread::spawn(move || {
-        let _ = server.serve();
-    });
-    (port, inbox)
+    (port, smtp_sink::serve_answering(listener, reject_rcpt))
 }
 
 fn mailer(port: u16) -> Mailer {

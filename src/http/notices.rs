@@ -11,10 +11,9 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::auth_extract::Caller;
 use super::problem::ApiError;
-use super::reads::{Freshness, caught_up};
+use super::reads::{Freshness, caught_up, confinement};
 use crate::domain::{DepartmentCode, MilestoneId, NoticeKind, ProjectId};
 use crate::notify::RunReport;
-use crate::policy::Reads;
 use crate::projection::OutboxEntry;
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -126,14 +125,7 @@ pub async fn notifications(
     query: web::Query<Freshness>,
 ) -> Result<HttpResponse, ApiError> {
     caught_up(&state, query.min_position).await?;
-    let own =
-        match state.policies.roles.reads(&caller.0.role) {
-            Some(Reads::All) => None,
-            Some(Reads::Own) => Some(caller.0.dept.clone().ok_or_else(|| {
-                ApiError::forbidden("a department token must name its department")
-            })?),
-            None => return Err(ApiError::forbidden("this role reads nothing")),
-        };
+    let own = confinement(&state, &caller)?;
     let mut out = Vec::new();
     for e in state.models.notices() {
         let e = e?;

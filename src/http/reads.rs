@@ -51,7 +51,7 @@ pub async fn caught_up(state: &AppState, min_position: Option<u64>) -> Result<()
 }
 
 /// The department a caller's reads are confined to: none for roles that read everything.
-fn confinement(state: &AppState, caller: &Caller) -> Result<Option<DepartmentCode>, ApiError> {
+pub fn confinement(state: &AppState, caller: &Caller) -> Result<Option<DepartmentCode>, ApiError> {
     match state.policies.roles.reads(&caller.0.role) {
         Some(Reads::All) => Ok(None),
         Some(Reads::Own) => caller

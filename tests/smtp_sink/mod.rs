@@ -41,11 +41,17 @@ pub type Inbox = Arc<Mutex<Vec<Received>>>;
 #[derive(Clone)]
 struct Sink {
     inbox: Inbox,
+    /// The answer to every RCPT TO; `None` accepts.
+    reject_rcpt: Option<Response>,
     rcpt_to: Vec<String>,
     data: Vec<u8>,
 }
 
 impl Handler for Sink {
+    fn rcpt(&mut self, _to: &str) -> Response {
+        self.reject_rcpt.clone().unwrap_or(response::OK)
+    }
+
     fn data_start(&mut self, _domain: &str, _from: &str, _8bit: bool, to: &[String]) -> Response {
         self.rcpt_to = to.to_vec();
         self.data.clear();
@@ -68,9 +74,15 @@ impl Handler for Sink {
 
 /// Serves on `listener` for the rest of the test process; returns what it receives.
 pub fn serve_on(listener: TcpListener) -> Inbox {
+    serve_answering(listener, None)
+}
+
+/// A server that answers every RCPT TO with `reject_rcpt` (when given).
+pub fn serve_answering(listener: TcpListener, reject_rcpt: Option<Response>) -> Inbox {
     let inbox: Inbox = Arc::new(Mutex::new(Vec::new()));
     let mut server = Server::new(Sink {
         inbox: inbox.clone(),
+        reject_rcpt,
         rcpt_to: Vec::new(),
         data: Vec::new(),
     });
