@@ -309,6 +309,53 @@ async fn overdue_follows_claims_returns_extensions_and_holds() {
 }
 
 #[tokio::test]
+async fn a_rebuild_between_two_scans_sends_nothing_again() {
+    let (port, inbox) = smtp_sink::start();
+    let app = app_mailing_to(port).await;
+    project_due(&app, "晋能集团40亿立方米天然气", "2018-06-20").await;
+    project_due(&app, "大同通用航空产业园", "2018-06-21").await;
+    app.set_now("2018-06-25T02:00:00Z");
+    let first = scan(&app).await;
+    assert_eq!(first["decided"], 2, "{first}");
+    assert_eq!(count(&inbox), 1, "one digest for SXEIC");
+    // The scan answers with the position its records reached: read with it, they show.
+    assert!(first["position"].as_u64().unwrap() > 0, "{first}");
+    let before = app.get("/api/v1/notifications", &office()).await.body;
+    assert!(
+        before
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["status"] == "sent"),
+        "{before}"
+    );
+
+    let r = app.post("/api/v1/admin/rebuild", &admin(), json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let again = scan(&app).await;
+    assert_eq!(again["decided"], 0, "{again}");
+    assert_eq!(again["delivery"]["mails_sent"], 0, "{again}");
+    assert_eq!(count(&inbox), 1, "nothing sent again after the rebuild");
+    assert_eq!(
+        app.get("/api/v1/notifications", &office()).await.body,
+        before
+    );
+    assert_eq!(
+        app.get("/api/v1/admin/outbox", &admin()).await.body,
+        json!([])
+    );
+    // A rebuild and a scan at once: still nothing new.
+    let root = admin();
+    let (rebuilt, scanned) = tokio::join!(
+        app.post("/api/v1/admin/rebuild", &root, json!({})),
+        app.post("/api/v1/admin/scan", &root, json!({}))
+    );
+    assert_eq!((rebuilt.status, scanned.status), (200, 200));
+    assert_eq!(scan(&app).await["decided"], 0);
+    assert_eq!(count(&inbox), 1);
+}
+
+#[tokio::test]
 async fn two_scans_at_once_send_each_notice_once() {
     let (port, inbox) = smtp_sink::start();
     let app = app_mailing_to(port).await;
