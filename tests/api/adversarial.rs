@@ -383,6 +383,87 @@ async fn two_scans_at_once_send_each_notice_once() {
 }
 
 #[tokio::test]
+async fn a_hold_placed_after_a_notice_was_decided_keeps_it_from_going_out() {
+    let (port, inbox) = smtp_sink::start();
+    let app = app_mailing_to(port).await;
+    let (p, m) = project_due(&app, "山西综改示范区新材料产业园", "2018-06-20").await;
+    app.set_now("2018-06-22T13:00:00Z"); // Friday 21:00 in Beijing: decided, deferred
+    let evening = scan(&app).await;
+    assert_eq!(evening["decided"], 1, "{evening}");
+    assert_eq!(evening["delivery"]["deferred"], 1, "{evening}");
+
+    app.set_now("2018-06-23T02:00:00Z");
+    let r = app
+        .post(
+            &format!("/api/v1/projects/{p}/holds"),
+            &office(),
+            json!({ "kind": "parked", "milestone_id": m, "approver": "领导小组", "reason": "环评复核", "expires_on": "2018-07-06" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    app.set_now("2018-06-25T01:00:00Z"); // Monday 09:00
+    let monday = scan(&app).await;
+    assert_eq!(count(&inbox), 0, "the hold silences the milestone");
+    assert_eq!(monday["delivery"]["withheld"], 1, "{monday}");
+    let outbox = app.get("/api/v1/admin/outbox", &admin()).await;
+    assert_eq!(outbox.body[0]["status"], "pending", "{}", outbox.body);
+    app.set_now("2018-07-02T02:00:00Z");
+    scan(&app).await;
+    assert_eq!(count(&inbox), 0, "still held");
+}
+
+#[tokio::test]
+async fn an_extension_approved_after_a_notice_was_decided_keeps_it_from_going_out() {
+    let (port, inbox) = smtp_sink::start();
+    let app = app_mailing_to(port).await;
+    let (p, m) = project_due(&app, "长治高新区光伏产业园", "2018-06-20").await;
+    app.sign_for(&p, "SXEIC").await;
+    app.set_now("2018-06-22T13:00:00Z"); // Friday 21:00 in Beijing: decided, deferred
+    assert_eq!(scan(&app).await["decided"], 1);
+
+    app.set_now("2018-06-23T02:00:00Z");
+    let r = app
+        .post(
+            &format!("/api/v1/projects/{p}/milestones/{m}/extension"),
+            &department("SXEIC"),
+            json!({ "new_due_date": "2018-08-31", "reason": "设备到货延迟" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app
+        .post(
+            &format!("/api/v1/projects/{p}/milestones/{m}/extension/decision"),
+            &office(),
+            json!({ "approve": true, "reason": "同意" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    app.set_now("2018-06-25T01:00:00Z"); // Monday 09:00
+    scan(&app).await;
+    assert_eq!(
+        count(&inbox),
+        0,
+        "the milestone is no longer overdue: the notice for the old due date is stale"
+    );
+    let outbox = app.get("/api/v1/admin/outbox", &admin()).await;
+    assert_eq!(outbox.body[0]["status"], "dead", "{}", outbox.body);
+    assert!(
+        outbox.body[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("2018-08-31"),
+        "{}",
+        outbox.body
+    );
+    // Nothing more goes out for the old due date on the following days either.
+    app.set_now("2018-06-26T02:00:00Z");
+    scan(&app).await;
+    assert_eq!(count(&inbox), 0);
+}
+
+#[tokio::test]
 async fn a_hold_after_a_sent_notice_silences_the_repeats_until_it_expires() {
     let (port, inbox) = smtp_sink::start();
     let app = app_mailing_to(port).await;
