@@ -81,6 +81,24 @@ pub fn visible_record(
     }
 }
 
+/// Rejects a page before the first or a page size out of range: a client asking for them has
+/// a bug that a silently adjusted answer would hide.
+fn check_paging(page: Option<usize>, per_page: Option<usize>, max: usize) -> Result<(), ApiError> {
+    if page == Some(0) {
+        return Err(ApiError::unprocessable(
+            "invalid-query",
+            "page counts from 1",
+        ));
+    }
+    if per_page.is_some_and(|n| n == 0 || n > max) {
+        return Err(ApiError::unprocessable(
+            "invalid-query",
+            format!("per_page must be from 1 to {max}"),
+        ));
+    }
+    Ok(())
+}
+
 fn today(state: &AppState) -> Day<'_> {
     Day::of((state.clock)(), &state.policies)
 }
@@ -96,6 +114,7 @@ pub async fn list(
     filter: web::Query<ProjectFilter>,
     freshness: web::Query<Freshness>,
 ) -> Result<HttpResponse, ApiError> {
+    check_paging(filter.page, filter.per_page, queries::MAX_PROJECTS_PER_PAGE)?;
     caught_up(&state, freshness.min_position).await?;
     let confined = confinement(&state, &caller)?;
     let page = queries::list(&state.models, today(&state), &filter, confined.as_ref())?;
@@ -115,10 +134,11 @@ pub async fn overdue(
     paging: web::Query<Paging>,
     freshness: web::Query<Freshness>,
 ) -> Result<HttpResponse, ApiError> {
+    check_paging(paging.page, paging.per_page, queries::MAX_OVERDUE_PER_PAGE)?;
     caught_up(&state, freshness.min_position).await?;
     let confined = confinement(&state, &caller)?;
-    let page = paging.page.unwrap_or(1).max(1);
-    let per_page = paging.per_page.unwrap_or(100).clamp(1, 1000);
+    let page = paging.page.unwrap_or(1);
+    let per_page = paging.per_page.unwrap_or(100);
     let items = queries::overdue_page(
         &state.models,
         today(&state),

@@ -3,7 +3,10 @@
 //! digest's `Message-ID`, or `NoticeFailed` with the attempt number — so the outbox, rebuilt
 //! from the log, always knows what was delivered. Nothing is sent in quiet hours or on a day
 //! off (it waits); a transient failure is tried again on the back-off schedule until the
-//! retry deadline, then becomes a dead letter.
+//! retry deadline, then becomes a dead letter. A notice is checked against the project as it
+//! stands when it is about to go out: held back while its milestone is on hold or under review,
+//! withdrawn (recorded as given up) once its due date moved, the milestone was accepted or the
+//! cycle closed.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,7 +15,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Backoff, Digest, DigestItem, MailContext, Notifier, message_id, render, run_key};
-use crate::domain::{Command, DepartmentCode, NoticeFailed, NoticeKind, NoticeSent};
+use crate::domain::{
+    Command, DepartmentCode, MilestoneStage, NoticeFailed, NoticeKind, NoticeSent, local_date,
+};
 use crate::projection::{OutboxEntry, ProjectionError};
 
 #[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
@@ -26,8 +31,21 @@ pub struct DeliveryReport {
     pub deferred: usize,
     /// Notices waiting for their next retry.
     pub waiting_retry: usize,
+    /// Notices held back since they were decided: their milestone is now on hold or under
+    /// review. They go out if it is still open when that ends.
+    pub withheld: usize,
+    /// Notices that no longer apply since they were decided (the due date moved, the
+    /// milestone was accepted, the cycle closed): never sent, listed as given up.
+    pub withdrawn: usize,
     /// When delivery should run again, if something waits.
     pub next_attempt: Option<DateTime<Utc>>,
+}
+
+/// Whether a decided notice may still go out.
+enum Standing {
+    Current,
+    Withheld,
+    Withdrawn(String),
 }
 
 impl Notifier {
@@ -51,6 +69,29 @@ impl Notifier {
         Some(last + chrono::Duration::from_std(delay).unwrap_or_default())
     }
 
+    /// Whether a decided notice still says what is true at `now`: its milestone still open,
+    /// due on the notice's date and not silenced by a hold.
+    fn standing(&self, e: &OutboxEntry, now: DateTime<Utc>) -> Result<Standing, ProjectionError> {
+        let Some(record) = self.models.project(e.project_id)? else {
+            return Ok(Standing::Current);
+        };
+        let Some(m) = record.state.milestones.get(&e.notice.milestone_id) else {
+            return Ok(Standing::Current);
+        };
+        Ok(if record.state.closed {
+            Standing::Withdrawn("the cycle was closed".into())
+        } else if m.stage == MilestoneStage::Accepted {
+            Standing::Withdrawn("the milestone was completed".into())
+        } else if m.due != e.notice.due_date {
+            Standing::Withdrawn(format!("the milestone is now due on {}", m.due))
+        } else if m.stage == MilestoneStage::Claimed || record.hold_on(m, local_date(now)).is_some()
+        {
+            Standing::Withheld
+        } else {
+            Standing::Current
+        })
+    }
+
     /// Delivers what the outbox holds and may go out at `now`.
     pub async fn deliver(&self, now: DateTime<Utc>) -> Result<DeliveryReport, ProjectionError> {
         let mut report = DeliveryReport::default();
@@ -70,6 +111,18 @@ impl Notifier {
         }
         let mut groups: BTreeMap<DepartmentCode, Vec<OutboxEntry>> = BTreeMap::new();
         for e in unsent {
+            match self.standing(&e, now)? {
+                Standing::Current => {}
+                Standing::Withheld => {
+                    report.withheld += 1;
+                    continue;
+                }
+                Standing::Withdrawn(why) => {
+                    self.withdraw(&e, &why, now).await;
+                    report.withdrawn += 1;
+                    continue;
+                }
+            }
             match self.retry_at(&e) {
                 None => self.give_up(&e, now).await,
                 Some(at) if at > now => {
@@ -135,6 +188,17 @@ impl Notifier {
             }
         }
         Ok(())
+    }
+
+    async fn withdraw(&self, e: &OutboxEntry, why: &str, now: DateTime<Utc>) {
+        let failed = NoticeFailed {
+            dedup_key: e.notice.dedup_key.clone(),
+            error: format!("withdrawn before delivery: {why}"),
+            attempt: e.failures + 1,
+            permanent: true,
+        };
+        self.record(e.project_id, Command::RecordNoticeFailed(failed), now)
+            .await;
     }
 
     async fn give_up(&self, e: &OutboxEntry, now: DateTime<Utc>) {

@@ -39,6 +39,9 @@ pub struct RunReport {
     /// Notices decided (recorded as `NoticeDue`) by this run.
     pub decided: usize,
     pub delivery: DeliveryReport,
+    /// The log's head once the run is over: a read with this `min_position` shows what the
+    /// run recorded (notices decided, sent, failed).
+    pub position: u64,
 }
 
 /// Everything a run needs. Cheap to clone.
@@ -151,6 +154,7 @@ impl Notifier {
             day: day.to_string(),
             decided,
             delivery,
+            position: crate::store::EventStore::head(&self.dispatcher.store).seq,
         })
     }
 

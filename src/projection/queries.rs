@@ -96,6 +96,11 @@ pub fn overdue_page(
     Ok(out)
 }
 
+/// The largest page of the overdue list.
+pub const MAX_OVERDUE_PER_PAGE: usize = 1000;
+/// The largest page of the project list.
+pub const MAX_PROJECTS_PER_PAGE: usize = 500;
+
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Paging {
@@ -190,7 +195,10 @@ pub fn list(
     filter: &ProjectFilter,
     confined_to: Option<&DepartmentCode>,
 ) -> Result<ProjectPage, ProjectionError> {
-    let per_page = filter.per_page.unwrap_or(50).clamp(1, 500);
+    let per_page = filter
+        .per_page
+        .unwrap_or(50)
+        .clamp(1, MAX_PROJECTS_PER_PAGE);
     let page = filter.page.unwrap_or(1).max(1);
     let rows: Vec<ProjectRow> = visible(models, confined_to)?
         .iter()
@@ -209,7 +217,7 @@ pub fn list(
     let total = rows.len();
     let items = rows
         .into_iter()
-        .skip((page - 1) * per_page)
+        .skip((page - 1).saturating_mul(per_page))
         .take(per_page)
         .collect();
     Ok(ProjectPage {

@@ -1,6 +1,7 @@
 //! The service over real HTTP on port 0 with a temp data dir: the whole cycle as the three
 //! roles, the JWT matrix, visibility, idempotency, If-Match, body limit, bad input.
 
+mod adversarial;
 mod auth;
 mod cycle;
 mod errors;
