@@ -232,14 +232,17 @@ async fn scan(settings: Settings) -> anyhow::Result<()> {
     let report = crate::startup::scan_once(&settings).await?;
     let d = &report.delivery;
     println!(
-        "{}: {} notices decided; {} mails sent carrying {} notices; {} failed; {} deferred; {} waiting to be retried",
+        "{}: {} notices decided; {} mails sent carrying {} notices; {} failed; {} deferred; \
+         {} waiting to be retried; {} held back by a hold or a claim; {} withdrawn",
         report.day,
         report.decided,
         d.mails_sent,
         d.notices_sent,
         d.notices_failed,
         d.deferred,
-        d.waiting_retry
+        d.waiting_retry,
+        d.withheld,
+        d.withdrawn
     );
     Ok(())
 }
