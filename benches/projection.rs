@@ -255,6 +255,10 @@ async fn served(dir: &std::path::Path, projects: u64) {
         "start-up of `duban serve` until /readyz answers: {:.0} ms (target ≤ 1 s)",
         started.elapsed().as_secs_f64() * 1e3
     );
+    println!(
+        "resident memory of the service right after start-up: {} MiB",
+        rss_kib(child.id()) / 1024
+    );
     let token = Command::new(env!("CARGO_BIN_EXE_duban"))
         .args(["token", "--role", "office", "--sub", "bench"])
         .env("DUBAN_JWT__SECRET", secret)
