@@ -174,15 +174,15 @@ async fn after_a_restart_the_read_models_resume_from_their_own_position() {
     let head = {
         let store = SledStore::open(dir.path(), StoreOptions::default()).unwrap();
         let models = ReadModels::open(&dir.path().join("projections")).unwrap();
-        let _projector = Projector::spawn(store.clone(), models.clone()).unwrap();
+        let projector = Projector::spawn(store.clone(), models.clone()).unwrap();
         history(&Dispatcher::new(store.clone(), policies()), 0..4).await;
         wait_until_caught_up(&models, &store).await;
         models.flush().unwrap();
         store.close();
+        // The projector stops once the log is closed and lets go of the models' files.
+        projector.join();
         store.head().seq
     };
-    // Wait for the first projector's thread to let go of the models' files.
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let models = ReadModels::open(&dir.path().join("projections")).unwrap();
     assert_eq!(models.position(), head, "nothing to replay at start-up");
     assert_eq!(models.projects().count(), 4);

@@ -89,12 +89,7 @@ fn require_reason(reason: &str) -> Result<(), DomainError> {
 /// stops the clock, so no claim, extension or notice goes through until it expires or is
 /// lifted.
 fn check_not_held(state: &ProjectState, m: &Milestone, ctx: &Context) -> Result<(), DomainError> {
-    let today = local_date(ctx.now);
-    let hold = [state.hold.as_ref(), m.hold.as_ref()]
-        .into_iter()
-        .flatten()
-        .find(|h| h.expires_on >= today);
-    match hold {
+    match state.hold_on(m, local_date(ctx.now)) {
         Some(h) => Err(DomainError::OnHold(h.expires_on)),
         None => Ok(()),
     }

@@ -106,6 +106,15 @@ impl Milestone {
         Some(self.extension_filed_late || local_date(claim.claimed_at) > self.lateness_due)
     }
 
+    /// Still to be done: neither accepted nor under a claim. Only an open milestone can be (or
+    /// fall) overdue.
+    pub fn is_open(&self) -> bool {
+        matches!(
+            self.stage,
+            MilestoneStage::Planned | MilestoneStage::InProgress | MilestoneStage::Returned
+        )
+    }
+
     /// Days the due date in force lies after the first baseline (slippage against it).
     pub fn slippage_days(&self) -> i64 {
         (self.due - self.baseline_due).num_days()
@@ -160,6 +169,15 @@ impl ProjectState {
             .iter()
             .find(|(_, a)| a.role == DepartmentRole::Lead && a.is_active())
             .map(|(code, _)| code)
+    }
+
+    /// The hold in force on `day` for a milestone — its own or the project's — if any: a hold
+    /// stops the clock until it is lifted or its expiry date has passed.
+    pub fn hold_on<'a>(&'a self, m: &'a Milestone, day: NaiveDate) -> Option<&'a HoldPlaced> {
+        [m.hold.as_ref(), self.hold.as_ref()]
+            .into_iter()
+            .flatten()
+            .find(|h| day <= h.expires_on)
     }
 
     /// Whether a department is on the project and has not returned it.

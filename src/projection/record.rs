@@ -165,22 +165,15 @@ impl ProjectRecord {
     /// whether it silences the milestone depends on the day asked about.
     pub fn open_milestones(&self) -> impl Iterator<Item = (&MilestoneId, &Milestone)> {
         let closed = self.state.closed;
-        self.state.milestones.iter().filter(move |(_, m)| {
-            !closed
-                && matches!(
-                    m.stage,
-                    MilestoneStage::Planned | MilestoneStage::InProgress | MilestoneStage::Returned
-                )
-        })
+        self.state
+            .milestones
+            .iter()
+            .filter(move |(_, m)| !closed && m.is_open())
     }
 
-    /// The hold silencing a milestone on `day`, its own or the project's, if any is in force
-    /// (a hold lapses after its expiry date).
+    /// The hold silencing a milestone on `day`, if any (see [`ProjectState::hold_on`]).
     pub fn hold_on<'a>(&'a self, m: &'a Milestone, day: NaiveDate) -> Option<&'a HoldPlaced> {
-        [m.hold.as_ref(), self.state.hold.as_ref()]
-            .into_iter()
-            .flatten()
-            .find(|h| day <= h.expires_on)
+        self.state.hold_on(m, day)
     }
 
     /// Whether a department is on the project (lead or supporting) and has not returned it.

@@ -232,10 +232,7 @@ fn milestone_status(
     day: Day,
 ) -> MilestoneStatus {
     let hold = r.hold_on(m, day.date);
-    let open = matches!(
-        m.stage,
-        MilestoneStage::Planned | MilestoneStage::InProgress | MilestoneStage::Returned
-    ) && !r.state.closed;
+    let open = m.is_open() && !r.state.closed;
     let signed = m.responsible.iter().any(|d| {
         matches!(
             r.state.departments.get(d).map(|a| &a.status),
