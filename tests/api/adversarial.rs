@@ -3,14 +3,10 @@
 //! extensions and holds, and notices that must go out exactly once — across a rebuild, two
 //! scans at once, and a hold or an extension that comes after the notice was decided.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::*;
-use crate::smtp_sink::{self, Inbox};
-
-fn admin() -> String {
-    token("root", "admin", None)
-}
+use crate::smtp_sink::{self, count};
 
 async fn app_mailing_to(port: u16) -> TestApp {
     spawn_app_with(|s| s.mail.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await
@@ -19,46 +15,17 @@ async fn app_mailing_to(port: u16) -> TestApp {
 /// A project registered 2018-03-01, led by SXEIC with SXDRC supporting, with one milestone
 /// due on `due` that SXEIC is responsible for. Returns (project, milestone).
 async fn project_due(app: &TestApp, name: &str, due: &str) -> (String, String) {
-    app.set_now("2018-03-01T02:00:00Z");
-    let r = app
-        .post(
-            "/api/v1/projects",
-            &office(),
-            json!({
-                "name": name, "industry": "现代煤化工", "city": "长治",
-                "lead_department": "SXEIC", "supporting_departments": ["SXDRC"],
-                "description": "", "source_section": "四、(九) 现代煤化工产业"
-            }),
-        )
+    let p = app
+        .register_in_march(json!({
+            "name": name, "industry": "现代煤化工", "city": "长治",
+            "lead_department": "SXEIC", "supporting_departments": ["SXDRC"],
+            "description": "", "source_section": "四、(九) 现代煤化工产业"
+        }))
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let p = r.body["project_id"].as_str().unwrap().to_string();
-    let r = app
-        .post(
-            &format!("/api/v1/projects/{p}/milestones"),
-            &office(),
-            json!({ "title": format!("节点 {due}"), "due_date": due, "responsible_departments": ["SXEIC"] }),
-        )
+    let m = app
+        .milestone(&p, &format!("节点 {due}"), due, &["SXEIC"])
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let trail = app
-        .get(&format!("/api/v1/projects/{p}/events"), &office())
-        .await;
-    let m = trail.body.as_array().unwrap().last().unwrap()["payload"]["milestone_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
     (p, m)
-}
-
-async fn scan(app: &TestApp) -> Value {
-    let r = app.post("/api/v1/admin/scan", &admin(), json!({})).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.body
-}
-
-fn count(inbox: &Inbox) -> usize {
-    inbox.lock().unwrap().len()
 }
 
 fn is_problem(r: &Reply) -> bool {
@@ -315,7 +282,7 @@ async fn a_rebuild_between_two_scans_sends_nothing_again() {
     project_due(&app, "晋能集团40亿立方米天然气", "2018-06-20").await;
     project_due(&app, "大同通用航空产业园", "2018-06-21").await;
     app.set_now("2018-06-25T02:00:00Z");
-    let first = scan(&app).await;
+    let first = app.scan().await;
     assert_eq!(first["decided"], 2, "{first}");
     assert_eq!(count(&inbox), 1, "one digest for SXEIC");
     // The scan answers with the position its records reached: read with it, they show.
@@ -332,7 +299,7 @@ async fn a_rebuild_between_two_scans_sends_nothing_again() {
 
     let r = app.post("/api/v1/admin/rebuild", &admin(), json!({})).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let again = scan(&app).await;
+    let again = app.scan().await;
     assert_eq!(again["decided"], 0, "{again}");
     assert_eq!(again["delivery"]["mails_sent"], 0, "{again}");
     assert_eq!(count(&inbox), 1, "nothing sent again after the rebuild");
@@ -351,7 +318,7 @@ async fn a_rebuild_between_two_scans_sends_nothing_again() {
         app.post("/api/v1/admin/scan", &root, json!({}))
     );
     assert_eq!((rebuilt.status, scanned.status), (200, 200));
-    assert_eq!(scan(&app).await["decided"], 0);
+    assert_eq!(app.scan().await["decided"], 0);
     assert_eq!(count(&inbox), 1);
 }
 
@@ -388,7 +355,7 @@ async fn a_hold_placed_after_a_notice_was_decided_keeps_it_from_going_out() {
     let app = app_mailing_to(port).await;
     let (p, m) = project_due(&app, "山西综改示范区新材料产业园", "2018-06-20").await;
     app.set_now("2018-06-22T13:00:00Z"); // Friday 21:00 in Beijing: decided, deferred
-    let evening = scan(&app).await;
+    let evening = app.scan().await;
     assert_eq!(evening["decided"], 1, "{evening}");
     assert_eq!(evening["delivery"]["deferred"], 1, "{evening}");
 
@@ -403,13 +370,13 @@ async fn a_hold_placed_after_a_notice_was_decided_keeps_it_from_going_out() {
     assert_eq!(r.status, 200, "{}", r.body);
 
     app.set_now("2018-06-25T01:00:00Z"); // Monday 09:00
-    let monday = scan(&app).await;
+    let monday = app.scan().await;
     assert_eq!(count(&inbox), 0, "the hold silences the milestone");
     assert_eq!(monday["delivery"]["withheld"], 1, "{monday}");
     let outbox = app.get("/api/v1/admin/outbox", &admin()).await;
     assert_eq!(outbox.body[0]["status"], "pending", "{}", outbox.body);
     app.set_now("2018-07-02T02:00:00Z");
-    scan(&app).await;
+    app.scan().await;
     assert_eq!(count(&inbox), 0, "still held");
 }
 
@@ -420,7 +387,7 @@ async fn an_extension_approved_after_a_notice_was_decided_keeps_it_from_going_ou
     let (p, m) = project_due(&app, "长治高新区光伏产业园", "2018-06-20").await;
     app.sign_for(&p, "SXEIC").await;
     app.set_now("2018-06-22T13:00:00Z"); // Friday 21:00 in Beijing: decided, deferred
-    assert_eq!(scan(&app).await["decided"], 1);
+    assert_eq!(app.scan().await["decided"], 1);
 
     app.set_now("2018-06-23T02:00:00Z");
     let r = app
@@ -441,7 +408,7 @@ async fn an_extension_approved_after_a_notice_was_decided_keeps_it_from_going_ou
     assert_eq!(r.status, 200, "{}", r.body);
 
     app.set_now("2018-06-25T01:00:00Z"); // Monday 09:00
-    scan(&app).await;
+    app.scan().await;
     assert_eq!(
         count(&inbox),
         0,
@@ -459,7 +426,7 @@ async fn an_extension_approved_after_a_notice_was_decided_keeps_it_from_going_ou
     );
     // Nothing more goes out for the old due date on the following days either.
     app.set_now("2018-06-26T02:00:00Z");
-    scan(&app).await;
+    app.scan().await;
     assert_eq!(count(&inbox), 0);
 }
 
@@ -469,7 +436,7 @@ async fn a_hold_after_a_sent_notice_silences_the_repeats_until_it_expires() {
     let app = app_mailing_to(port).await;
     let (p, m) = project_due(&app, "吕梁铝工业园", "2018-06-20").await;
     app.set_now("2018-06-21T02:00:00Z");
-    scan(&app).await;
+    app.scan().await;
     assert_eq!(count(&inbox), 1);
     let r = app
         .post(
@@ -481,13 +448,13 @@ async fn a_hold_after_a_sent_notice_silences_the_repeats_until_it_expires() {
     assert_eq!(r.status, 200, "{}", r.body);
     for day in ["2018-06-28T02:00:00Z", "2018-07-06T02:00:00Z"] {
         app.set_now(day);
-        scan(&app).await;
+        app.scan().await;
         assert_eq!(count(&inbox), 1, "held on {day}");
     }
     // The hold lapsed: the current step goes out once, the first is not repeated.
     app.set_now("2018-07-09T02:00:00Z");
-    scan(&app).await;
-    scan(&app).await;
+    app.scan().await;
+    app.scan().await;
     assert_eq!(count(&inbox), 2);
     let notices = app.get("/api/v1/notifications", &office()).await;
     let keys: Vec<&str> = notices

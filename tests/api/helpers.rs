@@ -93,6 +93,9 @@ pub fn office() -> String {
 pub fn inspector() -> String {
     token("li.inspector", "inspector", None)
 }
+pub fn admin() -> String {
+    token("root", "admin", None)
+}
 pub fn department(code: &str) -> String {
     token(&format!("clerk.{code}"), "department", Some(code))
 }
@@ -194,15 +197,35 @@ impl TestApp {
 
     /// A milestone due 2018-06-30 for both departments; returns its id.
     pub async fn schedule_milestone(&self, project: &str) -> String {
+        self.milestone(project, "整车组装线投产", "2018-06-30", &["SXEIC", "SXDRC"])
+            .await
+    }
+
+    /// Registers a project as the office on 2018-03-01 (the clock is left there); `fields`
+    /// are the registration's body. Returns its id.
+    pub async fn register_in_march(&self, fields: Value) -> String {
+        self.set_now("2018-03-01T02:00:00Z");
+        let r = self.post("/api/v1/projects", &office(), fields).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["project_id"].as_str().unwrap().to_string()
+    }
+
+    /// Schedules a milestone as the office; returns its id, read from the audit trail.
+    pub async fn milestone(
+        &self,
+        project: &str,
+        title: &str,
+        due: &str,
+        responsible: &[&str],
+    ) -> String {
         let r = self
             .post(
                 &format!("/api/v1/projects/{project}/milestones"),
                 &office(),
-                json!({ "title": "整车组装线投产", "due_date": "2018-06-30", "responsible_departments": ["SXEIC", "SXDRC"] }),
+                json!({ "title": title, "due_date": due, "responsible_departments": responsible }),
             )
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
-        // The milestone id is in the audit trail.
         let trail = self
             .get(&format!("/api/v1/projects/{project}/events"), &office())
             .await;
@@ -210,6 +233,13 @@ impl TestApp {
             .as_str()
             .unwrap()
             .to_string()
+    }
+
+    /// Runs the notifier once, as an admin; returns its report.
+    pub async fn scan(&self) -> Value {
+        let r = self.post("/api/v1/admin/scan", &admin(), json!({})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body
     }
 
     pub async fn sign_for(&self, project: &str, dept: &str) {

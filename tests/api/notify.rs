@@ -2,14 +2,10 @@
 //! nothing is due, the repeat cadence in working days across a holiday, escalation to the
 //! office, completion on the due date, an SMTP outage, dead letters and quiet hours.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::*;
-use crate::smtp_sink::{self, Inbox};
-
-fn admin() -> String {
-    token("root", "admin", None)
-}
+use crate::smtp_sink::{self, count};
 
 async fn app_mailing_to(port: u16) -> TestApp {
     spawn_app_with(|s| s.mail.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await
@@ -18,52 +14,21 @@ async fn app_mailing_to(port: u16) -> TestApp {
 /// A project led by SXEIC, registered 2018-03-01, with one milestone per due date, each the
 /// responsibility of SXEIC. Returns the project and the milestone ids.
 async fn project_with(app: &TestApp, name: &str, dues: &[&str]) -> (String, Vec<String>) {
-    app.set_now("2018-03-01T02:00:00Z");
-    let r = app
-        .post(
-            "/api/v1/projects",
-            &office(),
-            json!({
-                "name": name, "industry": "现代煤化工", "city": "长治",
-                "lead_department": "SXEIC", "supporting_departments": [],
-                "description": "", "source_section": "四、(九) 现代煤化工产业"
-            }),
-        )
+    let p = app
+        .register_in_march(json!({
+            "name": name, "industry": "现代煤化工", "city": "长治",
+            "lead_department": "SXEIC", "supporting_departments": [],
+            "description": "", "source_section": "四、(九) 现代煤化工产业"
+        }))
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let p = r.body["project_id"].as_str().unwrap().to_string();
     let mut ms = Vec::new();
     for due in dues {
-        let r = app
-            .post(
-                &format!("/api/v1/projects/{p}/milestones"),
-                &office(),
-                json!({ "title": format!("节点 {due}"), "due_date": due, "responsible_departments": ["SXEIC"] }),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{}", r.body);
-        let trail = app
-            .get(&format!("/api/v1/projects/{p}/events"), &office())
-            .await;
-        let last = trail.body.as_array().unwrap().last().unwrap().clone();
         ms.push(
-            last["payload"]["milestone_id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
+            app.milestone(&p, &format!("节点 {due}"), due, &["SXEIC"])
+                .await,
         );
     }
     (p, ms)
-}
-
-async fn scan(app: &TestApp) -> Value {
-    let r = app.post("/api/v1/admin/scan", &admin(), json!({})).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.body
-}
-
-fn count(inbox: &Inbox) -> usize {
-    inbox.lock().unwrap().len()
 }
 
 #[tokio::test]
@@ -76,7 +41,7 @@ async fn one_digest_per_department_lists_every_overdue_milestone_and_nothing_goe
 
     // Monday 2018-04-02: nothing within three working days of its due date.
     app.set_now("2018-04-02T02:00:00Z");
-    let quiet = scan(&app).await;
+    let quiet = app.scan().await;
     assert_eq!(quiet["decided"], 0);
     assert_eq!(quiet["delivery"]["mails_sent"], 0);
     assert_eq!(count(&inbox), 0, "no mail when nothing is due");
@@ -84,7 +49,7 @@ async fn one_digest_per_department_lists_every_overdue_milestone_and_nothing_goe
     // Wednesday 2018-05-02, after 劳动节: 04-27 is 2 working days late (04-28 was a make-up
     // working day), 04-20 is 7 — its second step, at level 2.
     app.set_now("2018-05-02T02:00:00Z");
-    let run = scan(&app).await;
+    let run = app.scan().await;
     assert_eq!(run["decided"], 2, "{run}");
     assert_eq!(run["delivery"]["mails_sent"], 1, "{run}");
     let mails = inbox.lock().unwrap().clone();
@@ -122,7 +87,7 @@ async fn one_digest_per_department_lists_every_overdue_milestone_and_nothing_goe
     let message_id = mail.header("Message-ID").unwrap();
 
     // The same run again decides and sends nothing.
-    let again = scan(&app).await;
+    let again = app.scan().await;
     assert_eq!(
         (
             again["decided"].as_u64(),
@@ -161,7 +126,7 @@ async fn the_repeat_cadence_counts_working_days_across_the_national_day_holiday(
         ("2018-10-11T02:00:00Z", 2), // working day 6: the first repeat, at level 2
     ] {
         app.set_now(day);
-        scan(&app).await;
+        app.scan().await;
         assert_eq!(count(&inbox), mails, "after the run of {day}");
     }
     let notices = app.get("/api/v1/notifications", &office()).await;
@@ -187,7 +152,7 @@ async fn a_long_overdue_milestone_escalates_to_the_leading_group_office() {
     project_with(&app, "襄矿集团20万吨煤制乙二醇", &["2018-05-31"]).await;
     // Monday 2018-06-25: 16 working days late (端午, 06-18, is off).
     app.set_now("2018-06-25T02:00:00Z");
-    scan(&app).await;
+    app.scan().await;
     let mails = inbox.lock().unwrap().clone();
     assert_eq!(mails.len(), 1);
     for who in [
@@ -225,7 +190,7 @@ async fn a_milestone_completed_on_its_due_date_gets_no_overdue_notice() {
     assert_eq!(r.status, 200, "{}", r.body);
     for day in ["2018-05-02T02:00:00Z", "2018-06-15T02:00:00Z"] {
         app.set_now(day);
-        let run = scan(&app).await;
+        let run = app.scan().await;
         assert_eq!(run["decided"], 0, "{run}");
     }
     assert_eq!(count(&inbox), 0);
@@ -237,7 +202,7 @@ async fn notices_wait_out_an_smtp_outage_and_are_delivered_exactly_once() {
     let app = app_mailing_to(port).await;
     project_with(&app, "晋能集团40亿立方米天然气", &["2018-06-20"]).await;
     app.set_now("2018-06-25T02:00:00Z");
-    let down = scan(&app).await;
+    let down = app.scan().await;
     assert_eq!(
         (
             down["decided"].as_u64(),
@@ -253,10 +218,10 @@ async fn notices_wait_out_an_smtp_outage_and_are_delivered_exactly_once() {
     // The server comes up; a minute later the retry is due.
     let inbox = smtp_sink::serve_on(std::net::TcpListener::bind(("127.0.0.1", port)).unwrap());
     app.set_now("2018-06-25T02:01:00Z");
-    let up = scan(&app).await;
+    let up = app.scan().await;
     assert_eq!(up["delivery"]["notices_sent"], 1, "{up}");
     app.set_now("2018-06-25T03:00:00Z");
-    scan(&app).await;
+    app.scan().await;
     assert_eq!(count(&inbox), 1, "delivered exactly once");
     let outbox = app.get("/api/v1/admin/outbox", &admin()).await;
     assert_eq!(outbox.body, json!([]));
@@ -272,7 +237,7 @@ async fn a_notice_undeliverable_past_the_retry_deadline_becomes_a_dead_letter() 
         "2018-06-26T04:30:00Z",
     ] {
         app.set_now(day);
-        scan(&app).await;
+        app.scan().await;
     }
     let outbox = app.get("/api/v1/admin/outbox", &admin()).await;
     assert_eq!(outbox.body[0]["status"], "dead", "{}", outbox.body);
@@ -292,7 +257,7 @@ async fn quiet_hours_defer_sending_to_the_next_working_morning() {
     let app = app_mailing_to(port).await;
     project_with(&app, "太原经济开发区地热供暖", &["2018-06-20"]).await;
     app.set_now("2018-06-22T13:00:00Z"); // Friday 21:00 in Beijing
-    let evening = scan(&app).await;
+    let evening = app.scan().await;
     assert_eq!(evening["decided"], 1);
     assert_eq!(evening["delivery"]["deferred"], 1, "{evening}");
     assert_eq!(
@@ -301,6 +266,6 @@ async fn quiet_hours_defer_sending_to_the_next_working_morning() {
     );
     assert_eq!(count(&inbox), 0);
     app.set_now("2018-06-25T01:00:00Z"); // Monday 09:00
-    scan(&app).await;
+    app.scan().await;
     assert_eq!(count(&inbox), 1);
 }

@@ -8,35 +8,16 @@ use crate::helpers::*;
 /// A project registered on 2018-03-01 with one milestone due 2018-04-30 (a holiday: 劳动节
 /// 2018 ran 04-29 to 05-01), led by SXEIC with SXDRC supporting. Returns (project, milestone).
 async fn project_due_end_of_april(app: &TestApp, name: &str, city: &str) -> (String, String) {
-    app.set_now("2018-03-01T02:00:00Z");
-    let r = app
-        .post(
-            "/api/v1/projects",
-            &office(),
-            json!({
-                "name": name, "industry": "新材料", "city": city,
-                "lead_department": "SXEIC", "supporting_departments": ["SXDRC"],
-                "description": "", "source_section": "四、(三) 新材料产业"
-            }),
-        )
+    let p = app
+        .register_in_march(json!({
+            "name": name, "industry": "新材料", "city": city,
+            "lead_department": "SXEIC", "supporting_departments": ["SXDRC"],
+            "description": "", "source_section": "四、(三) 新材料产业"
+        }))
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let p = r.body["project_id"].as_str().unwrap().to_string();
-    let r = app
-        .post(
-            &format!("/api/v1/projects/{p}/milestones"),
-            &office(),
-            json!({ "title": "一期投产", "due_date": "2018-04-30", "responsible_departments": ["SXEIC"] }),
-        )
+    let m = app
+        .milestone(&p, "一期投产", "2018-04-30", &["SXEIC"])
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let trail = app
-        .get(&format!("/api/v1/projects/{p}/events"), &office())
-        .await;
-    let m = trail.body.as_array().unwrap().last().unwrap()["payload"]["milestone_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
     (p, m)
 }
 

@@ -38,6 +38,11 @@ impl Received {
 
 pub type Inbox = Arc<Mutex<Vec<Received>>>;
 
+/// How many mails arrived.
+pub fn count(inbox: &Inbox) -> usize {
+    inbox.lock().unwrap().len()
+}
+
 #[derive(Clone)]
 struct Sink {
     inbox: Inbox,
