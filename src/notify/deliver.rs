@@ -8,7 +8,7 @@
 //! withdrawn (recorded as given up) once its due date moved, the milestone was accepted or the
 //! cycle closed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -16,9 +16,13 @@ use serde::Serialize;
 
 use super::{Backoff, Digest, DigestItem, MailContext, Notifier, message_id, render, run_key};
 use crate::domain::{
-    Command, DepartmentCode, MilestoneStage, NoticeFailed, NoticeKind, NoticeSent, local_date,
+    Command, DepartmentCode, MilestoneStage, NoticeFailed, NoticeKind, NoticeSent, ProjectId,
+    local_date,
 };
-use crate::projection::{OutboxEntry, ProjectionError};
+use crate::projection::{OutboxEntry, ProjectRecord, ProjectionError};
+
+/// The projects of the notices being delivered, each read once.
+type Records = HashMap<ProjectId, Option<ProjectRecord>>;
 
 #[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct DeliveryReport {
@@ -71,14 +75,14 @@ impl Notifier {
 
     /// Whether a decided notice still says what is true at `now`: its milestone still open,
     /// due on the notice's date and not silenced by a hold.
-    fn standing(&self, e: &OutboxEntry, now: DateTime<Utc>) -> Result<Standing, ProjectionError> {
-        let Some(record) = self.models.project(e.project_id)? else {
-            return Ok(Standing::Current);
+    fn standing(e: &OutboxEntry, record: Option<&ProjectRecord>, now: DateTime<Utc>) -> Standing {
+        let Some(record) = record else {
+            return Standing::Current;
         };
         let Some(m) = record.state.milestones.get(&e.notice.milestone_id) else {
-            return Ok(Standing::Current);
+            return Standing::Current;
         };
-        Ok(if record.state.closed {
+        if record.state.closed {
             Standing::Withdrawn("the cycle was closed".into())
         } else if m.stage == MilestoneStage::Accepted {
             Standing::Withdrawn("the milestone was completed".into())
@@ -89,7 +93,7 @@ impl Notifier {
             Standing::Withheld
         } else {
             Standing::Current
-        })
+        }
     }
 
     /// Delivers what the outbox holds and may go out at `now`.
@@ -109,9 +113,17 @@ impl Notifier {
             report.next_attempt = Some(until);
             return Ok(report);
         }
+        // Each project is read once per delivery, however many of its notices wait.
+        let mut records: Records = HashMap::new();
+        for e in &unsent {
+            if let std::collections::hash_map::Entry::Vacant(slot) = records.entry(e.project_id) {
+                slot.insert(self.models.project(e.project_id)?);
+            }
+        }
         let mut groups: BTreeMap<DepartmentCode, Vec<OutboxEntry>> = BTreeMap::new();
         for e in unsent {
-            match self.standing(&e, now)? {
+            let record = records.get(&e.project_id).and_then(Option::as_ref);
+            match Self::standing(&e, record, now) {
                 Standing::Current => {}
                 Standing::Withheld => {
                     report.withheld += 1;
@@ -136,7 +148,8 @@ impl Notifier {
             }
         }
         for (dept, entries) in groups {
-            self.send_digest(&dept, &entries, now, &mut report).await?;
+            self.send_digest(&dept, &entries, &records, now, &mut report)
+                .await?;
         }
         Ok(report)
     }
@@ -145,10 +158,11 @@ impl Notifier {
         &self,
         dept: &DepartmentCode,
         entries: &[OutboxEntry],
+        records: &Records,
         now: DateTime<Utc>,
         report: &mut DeliveryReport,
     ) -> Result<(), ProjectionError> {
-        let digest = self.digest(dept, entries, now)?;
+        let digest = self.digest(dept, entries, records, now);
         let ctx = MailContext {
             from: self.mail_from.clone(),
             public_url: self.public_url.clone(),
@@ -222,15 +236,16 @@ impl Notifier {
         &self,
         dept: &DepartmentCode,
         entries: &[OutboxEntry],
+        records: &Records,
         now: DateTime<Utc>,
-    ) -> Result<Digest, ProjectionError> {
+    ) -> Digest {
         let day = crate::domain::local_date(now);
         let calendar = &self.policies.calendar;
         let mut items = Vec::new();
         let mut cc: Vec<String> = Vec::new();
         for e in entries {
             let n = &e.notice;
-            let record = self.models.project(e.project_id)?;
+            let record = records.get(&e.project_id).and_then(Option::as_ref);
             let project_name = record.as_ref().map_or("", |r| r.name()).to_string();
             let milestone_title = record
                 .as_ref()
@@ -257,7 +272,7 @@ impl Notifier {
             });
         }
         let directory = self.policies.departments.get(dept);
-        Ok(Digest {
+        Digest {
             department_code: dept.clone(),
             department_name: directory.map_or_else(|| dept.to_string(), |d| d.name.clone()),
             to: entries
@@ -269,6 +284,6 @@ impl Notifier {
             level: items.iter().map(|i| i.level).max().unwrap_or(1),
             run_key: run_key(items.iter().map(|i| &i.dedup_key)),
             items,
-        })
+        }
     }
 }
