@@ -1,7 +1,9 @@
 //! Load generator against a running duban (not a test): durable commands per second
 //! (progress reports spread over 1,000 projects) at 64 connections and at one, and project
 //! status reads per second at 64 connections, each with p50 and p99. The server runs in this
-//! process on its own worker threads; the generator shares the same two cores.
+//! process on its own worker threads; the generator shares the same two cores. The generator
+//! is a minimal keep-alive HTTP/1.1 client writing prepared requests, as wrk does, so that
+//! the figures are the server's rather than the client library's.
 //!
 //! `cargo bench --bench http` (`-- --seconds 5 --projects 1000` to change the defaults).
 
@@ -48,11 +50,60 @@ struct Run {
     p99: Duration,
 }
 
-/// `connections` tasks issue requests made by `make(i)` for `seconds`.
-async fn load<F, Fut>(connections: usize, seconds: u64, make: Arc<F>) -> Run
+/// One keep-alive HTTP/1.1 connection that writes prepared request bytes and reads the
+/// response far enough to know its status and where it ends — what wrk does, so that the
+/// generator spends as little of the shared cores as it can.
+struct Conn {
+    stream: tokio::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(addr: std::net::SocketAddr) -> Self {
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        Self {
+            stream,
+            buf: Vec::with_capacity(16 * 1024),
+        }
+    }
+
+    /// Sends `request` and returns the response's status once its whole body has arrived.
+    async fn send(&mut self, request: &[u8]) -> u16 {
+        use tokio::io::AsyncWriteExt;
+        self.stream.write_all(request).await.unwrap();
+        self.buf.clear();
+        loop {
+            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut res = httparse::Response::new(&mut headers);
+            if let httparse::Status::Complete(head) = res.parse(&self.buf).unwrap() {
+                let status = res.code.unwrap();
+                let length: usize = res
+                    .headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                    .map(|h| std::str::from_utf8(h.value).unwrap().parse().unwrap())
+                    .expect("the server answers with a content-length");
+                while self.buf.len() < head + length {
+                    self.read_more().await;
+                }
+                return status;
+            }
+            self.read_more().await;
+        }
+    }
+
+    async fn read_more(&mut self) {
+        use tokio::io::AsyncReadExt;
+        let n = self.stream.read_buf(&mut self.buf).await.unwrap();
+        assert!(n > 0, "the server closed the connection");
+    }
+}
+
+/// `connections` connections issue the requests made by `make(i)` for `seconds`.
+async fn load<F>(addr: std::net::SocketAddr, connections: usize, seconds: u64, make: Arc<F>) -> Run
 where
-    F: Fn(u64) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = u16> + Send,
+    F: Fn(u64) -> Vec<u8> + Send + Sync + 'static,
 {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
@@ -60,11 +111,13 @@ where
     for c in 0..connections {
         let make = make.clone();
         tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await;
             let mut latencies = Vec::new();
             let mut i = c as u64;
             while Instant::now() < deadline {
+                let request = make(i);
                 let t = Instant::now();
-                let status = make(i).await;
+                let status = conn.send(&request).await;
                 assert!(status < 300, "request failed with {status}");
                 latencies.push(t.elapsed());
                 i += connections as u64;
@@ -82,6 +135,43 @@ where
         per_second: all.len() as f64 / elapsed,
         p50: all[all.len() / 2],
         p99: all[all.len() * 99 / 100],
+    }
+}
+
+/// The log's counters from `/metrics`: events, group commits, seconds in flush and fsync.
+async fn log_counters(client: &reqwest::Client, port: u16) -> [f64; 4] {
+    let text = client
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    [
+        value("duban_log_events_total"),
+        value("duban_log_batches_total"),
+        value("duban_log_flush_seconds_total"),
+        value("duban_log_fsync_seconds_total"),
+    ]
+}
+
+/// What the group commit did between two readings of the counters.
+fn print_commits(before: [f64; 4], after: [f64; 4]) {
+    let [events, batches, flush, fsync] = std::array::from_fn(|i| after[i] - before[i]);
+    if batches > 0.0 {
+        println!(
+            "{:<44} {:>8.1} events/commit, flush {:.2} ms, fdatasync {:.2} ms per commit",
+            "  group commits",
+            events / batches,
+            flush / batches * 1e3,
+            fsync / batches * 1e3
+        );
     }
 }
 
@@ -110,7 +200,8 @@ async fn main() {
     };
     settings.jwt.secret = Some(SECRET.into());
     let app = Application::build(&settings).await.unwrap();
-    let base = format!("http://127.0.0.1:{}/api/v1", app.port());
+    let port = app.port();
+    let base = format!("http://127.0.0.1:{port}/api/v1");
     tokio::spawn(app.run_until_stopped());
 
     let client = reqwest::Client::builder()
@@ -155,61 +246,52 @@ async fn main() {
     );
     let ids = Arc::new(ids);
 
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let report = {
-        let (client, base, dept, ids) = (client.clone(), base.clone(), dept.clone(), ids.clone());
+        let (dept, ids) = (dept.clone(), ids.clone());
         Arc::new(move |i: u64| {
-            let (client, base, dept, ids) =
-                (client.clone(), base.clone(), dept.clone(), ids.clone());
-            async move {
-                let (id, mid) = ids[(i as usize * 7919) % ids.len()];
-                let body =
-                    json!({ "percent": i % 100, "narrative": "主体工程完工，设备安装调试中" });
-                let res = client
-                    .post(format!("{base}/projects/{id}/milestones/{mid}/progress"))
-                    .bearer_auth(&dept)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                res.status().as_u16()
-            }
+            let (id, mid) = ids[(i as usize * 7919) % ids.len()];
+            let body = json!({ "percent": i % 100, "narrative": "主体工程完工，设备安装调试中" })
+                .to_string();
+            format!(
+                "POST /api/v1/projects/{id}/milestones/{mid}/progress HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                 Authorization: Bearer {dept}\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes()
         })
     };
     for _ in 0..3 {
+        let before = log_counters(&client, port).await;
         print(
             "durable commands, 64 connections",
-            &load(64, seconds, report.clone()).await,
+            &load(addr, 64, seconds, report.clone()).await,
         );
+        print_commits(before, log_counters(&client, port).await);
     }
+    let before = log_counters(&client, port).await;
     print(
         "durable commands, 1 connection",
-        &load(1, seconds, report.clone()).await,
+        &load(addr, 1, seconds, report.clone()).await,
     );
+    print_commits(before, log_counters(&client, port).await);
 
     let read = {
-        let (client, base, office, ids) =
-            (client.clone(), base.clone(), office.clone(), ids.clone());
+        let (office, ids) = (office.clone(), ids.clone());
         Arc::new(move |i: u64| {
-            let (client, base, office, ids) =
-                (client.clone(), base.clone(), office.clone(), ids.clone());
-            async move {
-                let (id, _) = ids[(i as usize * 7919) % ids.len()];
-                let res = client
-                    .get(format!("{base}/projects/{id}"))
-                    .bearer_auth(&office)
-                    .send()
-                    .await
-                    .unwrap();
-                let status = res.status().as_u16();
-                let _ = res.bytes().await;
-                status
-            }
+            let (id, _) = ids[(i as usize * 7919) % ids.len()];
+            format!(
+                "GET /api/v1/projects/{id} HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                 Authorization: Bearer {office}\r\n\r\n"
+            )
+            .into_bytes()
         })
     };
     for _ in 0..3 {
         print(
             "status reads, 64 connections",
-            &load(64, seconds, read.clone()).await,
+            &load(addr, 64, seconds, read.clone()).await,
         );
     }
 }

@@ -806,13 +806,13 @@ pub async fn rate_confidence(
 
 /// Registers every command endpoint under the scope it is given.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(register_project)
+    cfg.service(report_progress)
+        .service(register_project)
         .service(schedule_milestone)
         .service(set_target)
         .service(assign_department)
         .service(sign_assignment)
         .service(return_assignment)
-        .service(report_progress)
         .service(claim_completion)
         .service(request_extension)
         .service(review_completion)

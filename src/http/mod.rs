@@ -82,11 +82,14 @@ pub fn configure(
             // The API first: actix tries routes in order, and the docs' catch-all pattern is a
             // regex that every API request would otherwise be matched against.
             .service(
+                // actix tries resources in order, matching each pattern with a parameter by
+                // a regex: the reads come first, the command routes after them, the most
+                // frequent command (a progress report) first among those.
                 web::scope("/api/v1")
-                    .configure(commands::routes)
                     .configure(queries::routes)
                     .configure(reads::routes)
-                    .configure(notices::routes),
+                    .configure(notices::routes)
+                    .configure(commands::routes),
             )
             .configure(ops::routes)
             .configure(openapi::routes)

@@ -14,6 +14,7 @@ use super::problem::ApiError;
 use crate::command::{may_see, stream_of};
 use crate::domain::*;
 use crate::policy::Reads;
+use crate::projection::rendered::Rendered;
 use crate::projection::{Day, ProjectStatus, history, status};
 use crate::store::EventStore;
 
@@ -66,31 +67,63 @@ pub async fn project(
 ) -> Result<HttpResponse, ApiError> {
     super::reads::caught_up(&state, query.min_position).await?;
     let id = ProjectId(*id);
-    let current = state.models.project(id)?;
-    let record = super::reads::visible_record(&state, &caller, current)?;
     let now = (state.clock)();
-    let (record, at) = match query.as_of {
-        None => (record, now),
-        Some(at) if at > now => {
-            return Err(ApiError::unprocessable(
-                "as-of-in-future",
-                format!("as_of {at} is later than now ({now})"),
-            ));
-        }
-        Some(at) => {
-            let past = history::record_as_of(&state.dispatcher.store, id, at)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::not_found("the project was not registered yet at as_of")
-                })?;
-            (past, at)
-        }
+    let Some(at) = query.as_of else {
+        return current_status(&state, &caller, id, now);
     };
+    // Visibility is decided on the project as it is now, as for today's status.
+    super::reads::visible_record(&state, &caller, state.models.project(id)?)?;
+    if at > now {
+        return Err(ApiError::unprocessable(
+            "as-of-in-future",
+            format!("as_of {at} is later than now ({now})"),
+        ));
+    }
+    let record = history::record_as_of(&state.dispatcher.store, id, at)
+        .await?
+        .ok_or_else(|| ApiError::not_found("the project was not registered yet at as_of"))?;
     let status = status(&record, Day::of(at, &state.policies))
         .ok_or_else(|| ApiError::not_found("no such project"))?;
     Ok(HttpResponse::Ok()
         .insert_header(ETag(EntityTag::new_strong(record.version.to_string())))
         .json(status))
+}
+
+/// Today's status: rendered once per version of the project and day, then served from
+/// memory until either changes ([`crate::projection::rendered`]).
+fn current_status(
+    state: &AppState,
+    caller: &Caller,
+    id: ProjectId,
+    now: DateTime<Utc>,
+) -> Result<HttpResponse, ApiError> {
+    let day = Day::of(now, &state.policies);
+    let rendered = match state.models.rendered.get(id, day.date) {
+        Some(hit) => {
+            super::reads::may_read(state, caller, &hit.departments)?;
+            hit
+        }
+        None => {
+            let current = state.models.project(id)?;
+            let record = super::reads::visible_record(state, caller, current)?;
+            let status =
+                status(&record, day).ok_or_else(|| ApiError::not_found("no such project"))?;
+            let body =
+                serde_json::to_vec(&status).map_err(|e| ApiError::internal(e.to_string()))?;
+            let rendered = Rendered {
+                version: record.version,
+                day: day.date,
+                departments: record.state.departments.keys().cloned().collect(),
+                body: body.into(),
+            };
+            state.models.rendered.put(id, rendered.clone());
+            rendered
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header(ETag(EntityTag::new_strong(rendered.version.to_string())))
+        .content_type("application/json")
+        .body(rendered.body))
 }
 
 /// One event of the audit trail, with the links an inspector checks.

@@ -81,6 +81,21 @@ pub fn visible_record(
     }
 }
 
+/// Whether the caller may read a project with these departments on it (answered as
+/// [`visible_record`] would).
+pub fn may_read(
+    state: &AppState,
+    caller: &Caller,
+    departments: &[DepartmentCode],
+) -> Result<(), ApiError> {
+    match confinement(state, caller)? {
+        Some(dept) if !departments.contains(&dept) => Err(ApiError::forbidden(
+            "this project is not visible to the caller",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Rejects a page before the first or a page size out of range: a client asking for them has
 /// a bug that a silently adjusted answer would hide.
 fn check_paging(page: Option<usize>, per_page: Option<usize>, max: usize) -> Result<(), ApiError> {

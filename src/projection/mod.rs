@@ -10,6 +10,7 @@
 //! - [`models`]: the read models' storage and the batch fold.
 //! - [`projector`]: follows the log; rebuilds.
 //! - [`status`]: a project's status for one day — lights, timing, slippage.
+//! - [`rendered`]: statuses rendered as JSON, kept until their project changes or the day turns.
 //! - [`queries`], [`dashboard`]: lists, overdue, summary, a department's dashboard.
 //! - [`history`]: the status as of a past moment, from the log.
 
@@ -19,6 +20,7 @@ pub mod models;
 pub mod projector;
 pub mod queries;
 pub mod record;
+pub mod rendered;
 pub mod status;
 
 pub use models::{Delivery, OpenEntry, OpenMilestone, OutboxEntry, ProjectionError, ReadModels};

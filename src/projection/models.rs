@@ -5,7 +5,9 @@
 //! position that matches what they hold.
 //!
 //! One tree holds one generation of the models (`views-N`); a rebuild fills the next
-//! generation and then switches to it, so readers never see a half-built model. Keys:
+//! generation and then switches to it, so readers never see a half-built model. The
+//! generation it replaced is dropped by the next rebuild or the next start, not at once: a
+//! reader may still be in it. Keys:
 //!
 //! ```text
 //! p <project id>                            → the project's record (JSON)
@@ -26,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use super::record::{Position, ProjectRecord};
+use super::rendered::RenderedStatuses;
 use crate::domain::{self, DepartmentCode, Event, MilestoneId, NoticeDue, ProjectId};
 use crate::store::{RecordedEvent, StoreError};
 
@@ -81,7 +84,12 @@ pub struct ReadModels {
     /// Set when the projector stopped (the log closed): readers waiting on the position
     /// stop waiting.
     stopped: std::sync::atomic::AtomicBool,
+    /// Statuses rendered for reading, kept until their project changes or the day turns.
+    pub rendered: RenderedStatuses,
 }
+
+/// How much memory rendered statuses may take.
+const RENDERED_BYTES: u64 = 8 * 1024 * 1024;
 
 impl ReadModels {
     pub fn open(dir: &Path) -> Result<Arc<Self>, ProjectionError> {
@@ -97,6 +105,7 @@ impl ReadModels {
                 b"views-1".to_vec()
             }
         };
+        Self::drop_old_generations(&db, &name)?;
         let tree = db.open_tree(&name)?;
         let position = read_position(&tree)?;
         Ok(Arc::new(Self {
@@ -105,6 +114,7 @@ impl ReadModels {
             current: RwLock::new(tree),
             position: watch::Sender::new(position),
             stopped: Default::default(),
+            rendered: RenderedStatuses::new(RENDERED_BYTES),
         }))
     }
 
@@ -226,8 +236,10 @@ impl ReadModels {
             .and_then(|s| s.strip_prefix("views-"))
             .and_then(|n| n.parse().ok())
             .unwrap_or(1);
+        // What an earlier rebuild replaced (long enough ago for its readers to be done), and
+        // whatever an interrupted rebuild left.
+        Self::drop_old_generations(&self.db, &current.name())?;
         let name = format!("views-{}", n + 1);
-        self.db.drop_tree(name.as_bytes())?;
         Ok(self.db.open_tree(name.as_bytes())?)
     }
 
@@ -236,9 +248,21 @@ impl ReadModels {
         let position = read_position(&tree)?;
         self.meta.insert(CURRENT_KEY, &*tree.name())?;
         self.meta.flush()?;
-        let old = std::mem::replace(&mut *self.current.write().expect("not poisoned"), tree);
+        // The old generation is left in place: a reader may still be in the middle of it.
+        // The next rebuild, or the next start, drops it.
+        *self.current.write().expect("not poisoned") = tree;
+        self.rendered.clear();
         self.position.send_replace(position);
-        self.db.drop_tree(old.name())?;
+        Ok(())
+    }
+
+    /// Drops every generation of the models but the current one.
+    fn drop_old_generations(db: &sled::Db, current: &[u8]) -> Result<(), ProjectionError> {
+        for name in db.tree_names() {
+            if name.starts_with(b"views-") && &*name != current {
+                db.drop_tree(&name)?;
+            }
+        }
         Ok(())
     }
 
@@ -515,10 +539,13 @@ impl Folder {
         Ok(())
     }
 
-    /// Writes everything folded since the last write, with the position, atomically.
-    pub fn write(&mut self, tree: &sled::Tree) -> Result<u64, ProjectionError> {
+    /// Writes everything folded since the last write, with the position, atomically; says
+    /// which projects' records it wrote, at which versions.
+    pub fn write(&mut self, tree: &sled::Tree) -> Result<Written, ProjectionError> {
         let mut batch = sled::Batch::default();
+        let mut projects = Vec::with_capacity(self.touched.len());
         for (id, (old, record)) in self.touched.drain() {
+            projects.push((id, record.version));
             let rows = index_rows(&record);
             for gone in old.iter().filter(|k| !rows.contains_key(*k)) {
                 batch.remove(gone.as_slice());
@@ -539,15 +566,26 @@ impl Folder {
         batch.insert(POSITION_KEY, &self.position.to_be_bytes());
         tree.apply_batch(batch)?;
         self.pending = 0;
-        Ok(self.position)
+        Ok(Written {
+            position: self.position,
+            projects,
+        })
     }
+}
+
+/// What one write of the folder put in the models.
+pub(super) struct Written {
+    /// The seq the models reflect now.
+    pub position: u64,
+    /// The projects whose records were written, with their versions.
+    pub projects: Vec<(ProjectId, u64)>,
 }
 
 /// Folds one run of events and writes it.
 pub(super) fn fold_batch(
     tree: &sled::Tree,
     events: &[RecordedEvent],
-) -> Result<u64, ProjectionError> {
+) -> Result<Written, ProjectionError> {
     let mut folder = Folder::new(tree)?;
     folder.fold(tree, events)?;
     folder.write(tree)

@@ -122,8 +122,11 @@ async fn catch_up_once<S: EventStore>(
     if events.is_empty() {
         return Ok(false);
     }
-    let position = fold_batch(&models.tree(), &events)?;
-    models.published(position);
+    let written = fold_batch(&models.tree(), &events)?;
+    // Before the position moves, so that a reader who waits for it is never served a status
+    // rendered from an older record.
+    models.rendered.changed(written.projects);
+    models.published(written.position);
     Ok(true)
 }
 
@@ -149,6 +152,7 @@ pub async fn rebuild<S: EventStore>(
     let tree = models.new_generation()?;
     let mut folder = Folder::new(&tree)?;
     let mut events = 0u64;
+    let mut written = Vec::new();
     loop {
         let run = store.read_all(folder.position() + 1, REBUILD_CHUNK).await?;
         if run.is_empty() {
@@ -157,11 +161,16 @@ pub async fn rebuild<S: EventStore>(
         events += run.len() as u64;
         folder.fold(&tree, &run)?;
         if folder.pending >= REBUILD_WRITE_EVERY {
-            folder.write(&tree)?;
+            written.extend(folder.write(&tree)?.projects);
         }
     }
-    let position = folder.write(&tree)?;
+    let last = folder.write(&tree)?;
+    written.extend(last.projects);
+    // The rebuilt records carry the versions the log gives them; noted before the switch so
+    // that nothing rendered from the old generation is served after it.
+    models.rendered.changed(written);
     models.switch_to(tree)?;
+    let position = last.position;
     let seconds = started.elapsed().as_secs_f64();
     Ok(RebuildReport {
         events,

@@ -317,7 +317,13 @@ async fn a_rebuild_between_two_scans_sends_nothing_again() {
         app.post("/api/v1/admin/rebuild", &root, json!({})),
         app.post("/api/v1/admin/scan", &root, json!({}))
     );
-    assert_eq!((rebuilt.status, scanned.status), (200, 200));
+    assert_eq!(
+        (rebuilt.status, scanned.status),
+        (200, 200),
+        "{} {}",
+        rebuilt.body,
+        scanned.body
+    );
     assert_eq!(app.scan().await["decided"], 0);
     assert_eq!(count(&inbox), 1);
 }

@@ -358,3 +358,47 @@ async fn an_online_rebuild_gives_back_the_same_answers() {
     );
     assert_eq!(before, after);
 }
+
+/// Today's status is rendered once and then served from memory: it must still change the
+/// moment the project does, turn with the day, and stay hidden from other departments.
+#[tokio::test]
+async fn a_status_served_again_follows_every_change_the_day_and_who_asks() {
+    let app = spawn_app().await;
+    let (p, m) = project_due_end_of_april(&app, "晋城光机电产业园", "晋城").await;
+    app.set_now("2018-04-20T02:00:00Z");
+    app.sign_for(&p, "SXEIC").await;
+    let path = format!("/api/v1/projects/{p}");
+    let first = app.get(&path, &office()).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(milestone(&first.body)["percent"], 0);
+    // Read again, unchanged: the same answer and the same version tag.
+    let again = app.get(&path, &office()).await;
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.headers["etag"], first.headers["etag"]);
+
+    // A progress report: the next read that waits for it sees it, with its version.
+    report(&app, &p, &m, 60).await;
+    let after = app.get(&path, &office()).await;
+    assert_eq!(milestone(&after.body)["percent"], 60, "{}", after.body);
+    assert_ne!(after.headers["etag"], first.headers["etag"]);
+
+    // Another department is refused whether or not the status is kept in memory, and the
+    // departments on the project are served.
+    for _ in 0..2 {
+        assert_eq!(app.get(&path, &department("TY-GOV")).await.status, 403);
+        assert_eq!(app.get(&path, &department("SXDRC")).await.status, 200);
+    }
+
+    // The day turns past the due date: the same record, a new day's timing.
+    let before_due = &milestone(&after.body)["timing"];
+    app.set_now("2018-05-10T02:00:00Z");
+    let late = app.get(&path, &office()).await;
+    assert_ne!(
+        &milestone(&late.body)["timing"],
+        before_due,
+        "{}",
+        late.body
+    );
+    assert_eq!(late.body["light"]["day"], "2018-05-10");
+    assert_eq!(late.headers["etag"], after.headers["etag"]);
+}
