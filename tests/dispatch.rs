@@ -296,3 +296,64 @@ async fn sixty_four_concurrent_commands_on_one_project_leave_no_gap_and_apply_on
     }
     assert_eq!(ok, 1);
 }
+
+/// The dispatcher decides a command on the state the previous command left, without reading
+/// the log again. Should something else append to the stream in between, the append's
+/// expected version refuses the stale decision and the command is decided again on what the
+/// log holds.
+#[tokio::test]
+async fn a_command_after_an_append_behind_the_dispatchers_back_is_decided_on_the_log() {
+    let s = setup();
+    planned_project(&s.dispatcher).await;
+    s.dispatcher
+        .dispatch(req(progress(10), actor("department", Some(LEAD))))
+        .await
+        .unwrap();
+    // Another writer (not the dispatcher) claims the milestone complete: version 6.
+    let claimed = Event::CompletionClaimed(CompletionClaimed {
+        milestone_id: m1(),
+        department: dept(LEAD),
+        claimed_at: at(NOW),
+        narrative: "投产".into(),
+        evidence: vec![],
+    });
+    s.dispatcher
+        .store
+        .append(duban::store::AppendRequest {
+            stream: stream_of(project_id()),
+            expected: duban::store::ExpectedVersion::Exact(5),
+            events: vec![to_new_event(&claimed)],
+            command_id: "behind-its-back".into(),
+            correlation_id: None,
+            actor: duban::store::Actor {
+                sub: "other".into(),
+                role: "department".into(),
+                dept: Some(LEAD.into()),
+            },
+        })
+        .await
+        .unwrap();
+    // Decided on the cached state (version 5, nothing claimed) this would be a second claim
+    // accepted at version 6; decided on the log it is refused by the rules.
+    let again = Command::ClaimCompletion {
+        milestone_id: m1(),
+        narrative: "投产".into(),
+        evidence: vec![],
+    };
+    let err = s
+        .dispatcher
+        .dispatch(req(again, actor("department", Some(LEAD))))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DispatchError::Rule(DomainError::CompletionAlreadyClaimed)
+        ),
+        "{err:?}"
+    );
+    // Nothing was appended for it, and the dispatcher now sees the other writer's event.
+    let (state, version) = s.dispatcher.current(project_id()).await.unwrap();
+    assert_eq!(version, 6);
+    assert_eq!(state.milestones[&m1()].stage, MilestoneStage::Claimed);
+}

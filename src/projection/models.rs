@@ -18,7 +18,7 @@
 //! _position                                 → the last seq folded in (u64, big-endian)
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -358,8 +358,11 @@ fn get_record(tree: &sled::Tree, id: ProjectId) -> Result<Option<ProjectRecord>,
     }
 }
 
+/// Index rows: key → value.
+type Rows = BTreeMap<Vec<u8>, Vec<u8>>;
+
 /// The index rows a record calls for.
-fn index_rows(r: &ProjectRecord) -> BTreeMap<Vec<u8>, Vec<u8>> {
+fn index_rows(r: &ProjectRecord) -> Rows {
     let mut rows = BTreeMap::new();
     for (mid, m) in r.open_milestones() {
         let entry = OpenEntry {
@@ -425,7 +428,9 @@ fn pending_key(dedup_key: &str) -> Vec<u8> {
 /// so each project's record is decoded and encoded once per write, not once per run.
 pub(super) struct Folder {
     position: u64,
-    touched: HashMap<ProjectId, (BTreeSet<Vec<u8>>, ProjectRecord)>,
+    /// Each project folded since the last write: the index rows its stored record called for,
+    /// and the record as folded since.
+    touched: HashMap<ProjectId, (Rows, ProjectRecord)>,
     outbox: BTreeMap<String, OutboxEntry>,
     /// Events folded since the last write.
     pub pending: usize,
@@ -476,7 +481,7 @@ impl Folder {
                 std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
                 std::collections::hash_map::Entry::Vacant(v) => {
                     let record = get_record(tree, id)?.unwrap_or_else(|| ProjectRecord::new(id));
-                    let old: BTreeSet<Vec<u8>> = index_rows(&record).into_keys().collect();
+                    let old = index_rows(&record);
                     v.insert((old, record))
                 }
             };
@@ -547,11 +552,15 @@ impl Folder {
         for (id, (old, record)) in self.touched.drain() {
             projects.push((id, record.version));
             let rows = index_rows(&record);
-            for gone in old.iter().filter(|k| !rows.contains_key(*k)) {
+            for gone in old.keys().filter(|k| !rows.contains_key(*k)) {
                 batch.remove(gone.as_slice());
             }
+            // Only the rows that changed: a progress report, the commonest event, changes
+            // none of them.
             for (k, v) in rows {
-                batch.insert(k, v);
+                if old.get(&k) != Some(&v) {
+                    batch.insert(k, v);
+                }
             }
             batch.insert(project_key(id), serde_json::to_vec(&record)?);
         }
