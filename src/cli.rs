@@ -255,6 +255,8 @@ async fn rebuild(dir: &std::path::Path) -> anyhow::Result<()> {
     let store = SledStore::open(dir, Default::default())?;
     let models = crate::projection::ReadModels::open(&dir.join("projections"))?;
     let report = crate::projection::rebuild(&store, &models).await;
+    // The service is stopped: nobody reads the generation the rebuild replaced.
+    models.drop_replaced();
     models.flush()?;
     store.close();
     let r = report?;

@@ -225,3 +225,34 @@ async fn the_due_date_index_holds_exactly_the_open_milestones() {
     );
     assert!(!june.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generation_replaced_by_a_rebuild_stays_readable_and_is_dropped_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SledStore::open(dir.path(), StoreOptions::default()).unwrap();
+        let models = ReadModels::open(&dir.path().join("projections")).unwrap();
+        let projector = Projector::spawn(store.clone(), models.clone()).unwrap();
+        history(&Dispatcher::new(store.clone(), policies()), 0..3).await;
+        wait_until_caught_up(&models, &store).await;
+        // A reader in the middle of the current generation when the rebuild switches.
+        let mut reading = models.projects();
+        assert!(reading.next().unwrap().is_ok());
+        projector.rebuild().await.unwrap();
+        assert_eq!(reading.map(Result::unwrap).count(), 2);
+        assert_eq!(models.generations().len(), 2, "{:?}", models.generations());
+        store.close();
+        projector.join();
+    }
+    let store = SledStore::open(dir.path(), StoreOptions::default()).unwrap();
+    let models = ReadModels::open(&dir.path().join("projections")).unwrap();
+    let _projector = Projector::spawn(store.clone(), models.clone()).unwrap();
+    for _ in 0..200 {
+        if models.generations().len() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(models.generations(), vec!["views-2".to_string()]);
+    assert_eq!(models.projects().count(), 3);
+}

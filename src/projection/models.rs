@@ -6,8 +6,8 @@
 //!
 //! One tree holds one generation of the models (`views-N`); a rebuild fills the next
 //! generation and then switches to it, so readers never see a half-built model. The
-//! generation it replaced is dropped by the next rebuild or the next start, not at once: a
-//! reader may still be in it. Keys:
+//! generation it replaced is dropped by the projector 30 s later, not at once: a reader may
+//! still be in it (after a restart, the projector drops what the stopped process left). Keys:
 //!
 //! ```text
 //! p <project id>                            → the project's record (JSON)
@@ -20,8 +20,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -86,6 +86,8 @@ pub struct ReadModels {
     stopped: std::sync::atomic::AtomicBool,
     /// Statuses rendered for reading, kept until their project changes or the day turns.
     pub rendered: RenderedStatuses,
+    /// Generations replaced by a rebuild, and when each may be dropped.
+    retired: Mutex<Vec<(sled::IVec, Instant)>>,
 }
 
 /// How much memory rendered statuses may take.
@@ -105,7 +107,14 @@ impl ReadModels {
                 b"views-1".to_vec()
             }
         };
-        Self::drop_old_generations(&db, &name)?;
+        // Generations a rebuild replaced before the process stopped: no reader is in them.
+        let now = Instant::now();
+        let retired = db
+            .tree_names()
+            .into_iter()
+            .filter(|n| n.starts_with(b"views-") && **n != *name)
+            .map(|n| (n, now))
+            .collect();
         let tree = db.open_tree(&name)?;
         let position = read_position(&tree)?;
         Ok(Arc::new(Self {
@@ -115,6 +124,7 @@ impl ReadModels {
             position: watch::Sender::new(position),
             stopped: Default::default(),
             rendered: RenderedStatuses::new(RENDERED_BYTES),
+            retired: Mutex::new(retired),
         }))
     }
 
@@ -236,10 +246,9 @@ impl ReadModels {
             .and_then(|s| s.strip_prefix("views-"))
             .and_then(|n| n.parse().ok())
             .unwrap_or(1);
-        // What an earlier rebuild replaced (long enough ago for its readers to be done), and
-        // whatever an interrupted rebuild left.
-        Self::drop_old_generations(&self.db, &current.name())?;
         let name = format!("views-{}", n + 1);
+        // Whatever an interrupted rebuild left under that name.
+        self.db.drop_tree(name.as_bytes())?;
         Ok(self.db.open_tree(name.as_bytes())?)
     }
 
@@ -248,22 +257,51 @@ impl ReadModels {
         let position = read_position(&tree)?;
         self.meta.insert(CURRENT_KEY, &*tree.name())?;
         self.meta.flush()?;
-        // The old generation is left in place: a reader may still be in the middle of it.
-        // The next rebuild, or the next start, drops it.
-        *self.current.write().expect("not poisoned") = tree;
+        let old = std::mem::replace(&mut *self.current.write().expect("not poisoned"), tree);
         self.rendered.clear();
         self.position.send_replace(position);
+        // Not dropped at once: a reader may still be in the middle of it.
+        self.retired
+            .lock()
+            .expect("not poisoned")
+            .push((old.name(), Instant::now() + RETIRE_AFTER));
         Ok(())
     }
 
-    /// Drops every generation of the models but the current one.
-    fn drop_old_generations(db: &sled::Db, current: &[u8]) -> Result<(), ProjectionError> {
-        for name in db.tree_names() {
-            if name.starts_with(b"views-") && &*name != current {
-                db.drop_tree(&name)?;
-            }
+    /// Drops every replaced generation now: for a rebuild run with the service stopped, when
+    /// no reader can be in them.
+    pub fn drop_replaced(&self) {
+        for (_, due) in self.retired.lock().expect("not poisoned").iter_mut() {
+            *due = Instant::now();
         }
-        Ok(())
+        self.drop_retired();
+    }
+
+    /// Drops the replaced generations whose time has come (the projector calls this: dropping
+    /// a tree walks all of it, which no reader should wait for); says when the next is due.
+    pub(super) fn drop_retired(&self) -> Option<Instant> {
+        let mut retired = self.retired.lock().expect("not poisoned");
+        let now = Instant::now();
+        retired.retain(|(name, due)| {
+            if *due > now {
+                return true;
+            }
+            if let Err(e) = self.db.drop_tree(name) {
+                tracing::warn!(error = %e, tree = %String::from_utf8_lossy(name), "dropping a replaced generation failed; the next start retries");
+            }
+            false
+        });
+        retired.iter().map(|(_, due)| *due).min()
+    }
+
+    /// The generations of the models on disk, the current one included.
+    pub fn generations(&self) -> Vec<String> {
+        self.db
+            .tree_names()
+            .into_iter()
+            .filter(|n| n.starts_with(b"views-"))
+            .map(|n| String::from_utf8_lossy(&n).into_owned())
+            .collect()
     }
 
     /// The projector has stopped: the models will not move again in this process.
@@ -287,6 +325,9 @@ impl ReadModels {
         Ok(())
     }
 }
+
+/// How long a generation replaced by a rebuild stays readable: longer than any one read.
+const RETIRE_AFTER: Duration = Duration::from_secs(30);
 
 pub(super) fn read_position(tree: &sled::Tree) -> Result<u64, ProjectionError> {
     Ok(match tree.get(POSITION_KEY)? {

@@ -4,7 +4,8 @@
 //! crash can neither lose an event for the models nor show them one the log does not keep.
 //!
 //! It runs on a thread of its own (sled's calls block), and also performs rebuilds: a fresh
-//! generation of the models filled from seq 1, switched in once complete.
+//! generation of the models filled from seq 1, switched in once complete. The generation a
+//! rebuild replaced is dropped here too, once no reader can still be in it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -84,6 +85,7 @@ async fn follow<S: EventStore>(store: S, models: Arc<ReadModels>, mut rx: mpsc::
         while let Ok(reply) = rx.try_recv() {
             answer(&store, &models, reply).await;
         }
+        let next_drop = models.drop_retired();
         head.borrow_and_update();
         match catch_up_once(&store, &models).await {
             Ok(true) => continue,
@@ -98,11 +100,18 @@ async fn follow<S: EventStore>(store: S, models: Arc<ReadModels>, mut rx: mpsc::
         if store.is_closed() {
             break;
         }
+        let drop_due = async {
+            match next_drop {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             changed = head.changed() => if changed.is_err() { break },
             reply = rx.recv() => if let Some(reply) = reply {
                 answer(&store, &models, reply).await;
             },
+            () = drop_due => {},
         }
     }
     if let Err(e) = models.flush() {
