@@ -9,7 +9,8 @@
 //!
 //! `cargo bench --bench projection` (`-- --projects 2000 --events 200000` for a quick run;
 //! `-- --data-dir PATH` to keep the filled log and reuse it, leaving out the notifier's run,
-//! which would add to it).
+//! which would add to it; `-- --served-only` for the service's figures alone). The service
+//! inherits the environment, so `DUBAN_CACHE_MB=16 cargo bench …` measures other settings.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -294,6 +295,10 @@ async fn served(dir: &std::path::Path, projects: u64) {
         percentile(&times, 0.5),
         percentile(&times, 0.99)
     );
+    println!(
+        "resident memory of the service after the status reads: {} MiB",
+        rss_kib(child.id()) / 1024
+    );
     let t = Instant::now();
     let r = client
         .get(format!("{base}/api/v1/overdue"))
@@ -442,6 +447,10 @@ fn main() {
         }
         store.close();
     });
+    if args.iter().any(|a| a == "--served-only") {
+        rt.block_on(served(&dir, projects));
+        return;
+    }
     rt.block_on(in_process(&dir, projects));
     if kept.is_none() {
         // Records notices in the log: a kept log stays as filled.
