@@ -73,6 +73,8 @@ pub enum ProjectionError {
     Corrupt(String),
     #[error("reading the log: {0}")]
     Store(#[from] StoreError),
+    #[error("read models: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// The read models; shared by the projector that writes them and the queries that read them.
@@ -494,30 +496,32 @@ impl Folder {
     pub fn fold(
         &mut self,
         tree: &sled::Tree,
-        events: &[RecordedEvent],
+        events: Vec<RecordedEvent>,
     ) -> Result<(), ProjectionError> {
-        for recorded in events {
+        let decoded: Vec<_> = events.into_iter().map(decode).collect();
+        self.fold_decoded(tree, &decoded)
+    }
+
+    /// Folds events already decoded by [`decode`] (a rebuild decodes on another thread).
+    pub fn fold_decoded(
+        &mut self,
+        tree: &sled::Tree,
+        events: &[Decoded],
+    ) -> Result<(), ProjectionError> {
+        for (recorded, decoded) in events {
             let e = &recorded.envelope;
             self.position = e.seq;
             self.pending += 1;
-            let Ok(id) = e.stream.as_str().parse::<uuid::Uuid>().map(ProjectId) else {
-                tracing::warn!(seq = e.seq, stream = %e.stream.as_str(), "not a project stream; passed over");
+            let Some((id, event)) = decoded else {
                 continue;
             };
-            let event =
-                match domain::decode_str(&e.event_type, e.schema_version, e.payload.as_str()) {
-                    Ok(event) => event,
-                    Err(why) => {
-                        tracing::error!(seq = e.seq, %why, "event unreadable; passed over");
-                        continue;
-                    }
-                };
+            let id = *id;
             let at = Position {
                 seq: e.seq,
                 version: e.version,
                 recorded_at: e.recorded_at,
             };
-            self.notice(tree, id, at, &event)?;
+            self.notice(tree, id, at, event)?;
             let slot = match self.touched.entry(id) {
                 std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
                 std::collections::hash_map::Entry::Vacant(v) => {
@@ -526,7 +530,7 @@ impl Folder {
                     v.insert((old, record))
                 }
             };
-            slot.1.apply(at, &event);
+            slot.1.apply(at, event);
         }
         Ok(())
     }
@@ -623,6 +627,26 @@ impl Folder {
     }
 }
 
+/// An event with its project and domain event, or `None` when the models pass it over.
+pub(super) type Decoded = (RecordedEvent, Option<(ProjectId, Event)>);
+
+/// Reads an event's project and payload. Events whose stream is not a project, or whose
+/// payload cannot be read, are logged and passed over, the same way every time.
+pub(super) fn decode(recorded: RecordedEvent) -> Decoded {
+    let e = &recorded.envelope;
+    let Ok(id) = e.stream.as_str().parse::<uuid::Uuid>().map(ProjectId) else {
+        tracing::warn!(seq = e.seq, stream = %e.stream.as_str(), "not a project stream; passed over");
+        return (recorded, None);
+    };
+    match domain::decode_str(&e.event_type, e.schema_version, e.payload.as_str()) {
+        Ok(event) => (recorded, Some((id, event))),
+        Err(why) => {
+            tracing::error!(seq = e.seq, %why, "event unreadable; passed over");
+            (recorded, None)
+        }
+    }
+}
+
 /// What one write of the folder put in the models.
 pub(super) struct Written {
     /// The seq the models reflect now.
@@ -634,7 +658,7 @@ pub(super) struct Written {
 /// Folds one run of events and writes it.
 pub(super) fn fold_batch(
     tree: &sled::Tree,
-    events: &[RecordedEvent],
+    events: Vec<RecordedEvent>,
 ) -> Result<Written, ProjectionError> {
     let mut folder = Folder::new(tree)?;
     folder.fold(tree, events)?;

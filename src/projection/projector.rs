@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
-use super::models::{Folder, ProjectionError, ReadModels, fold_batch};
+use super::models::{Decoded, Folder, ProjectionError, ReadModels, decode, fold_batch};
 use crate::store::{EventStore, StoreError};
 
 /// Events read and folded at a time while following the log.
@@ -131,7 +131,7 @@ async fn catch_up_once<S: EventStore>(
     if events.is_empty() {
         return Ok(false);
     }
-    let written = fold_batch(&models.tree(), &events)?;
+    let written = fold_batch(&models.tree(), events)?;
     // Before the position moves, so that a reader who waits for it is never served a status
     // rendered from an older record.
     models.rendered.changed(written.projects);
@@ -153,6 +153,9 @@ async fn answer<S: EventStore>(store: &S, models: &ReadModels, reply: Reply) {
 
 /// Fills a fresh generation of the models from seq 1 up to the log's durable head, then
 /// switches to it. Used by the running projector and by `duban rebuild` on a stopped service.
+///
+/// Two threads share the work: one reads the log and decodes the events, the other (the
+/// caller) folds them and writes the models, a few runs apart.
 pub async fn rebuild<S: EventStore>(
     store: &S,
     models: &ReadModels,
@@ -160,15 +163,13 @@ pub async fn rebuild<S: EventStore>(
     let started = Instant::now();
     let tree = models.new_generation()?;
     let mut folder = Folder::new(&tree)?;
+    let mut runs = read_decoded(store.clone(), folder.position() + 1)?;
     let mut events = 0u64;
     let mut written = Vec::new();
-    loop {
-        let run = store.read_all(folder.position() + 1, REBUILD_CHUNK).await?;
-        if run.is_empty() {
-            break;
-        }
+    while let Some(run) = runs.recv().await {
+        let run = run?;
         events += run.len() as u64;
-        folder.fold(&tree, &run)?;
+        folder.fold_decoded(&tree, &run)?;
         if folder.pending >= REBUILD_WRITE_EVERY {
             written.extend(folder.write(&tree)?.projects);
         }
@@ -187,4 +188,46 @@ pub async fn rebuild<S: EventStore>(
         seconds,
         events_per_second: events as f64 / seconds.max(1e-9),
     })
+}
+
+/// Runs of decoded events from `from` to the durable head, read on a thread of its own.
+struct DecodedRuns {
+    rx: mpsc::Receiver<Result<Vec<Decoded>, StoreError>>,
+}
+
+impl DecodedRuns {
+    async fn recv(&mut self) -> Option<Result<Vec<Decoded>, StoreError>> {
+        self.rx.recv().await
+    }
+}
+
+fn read_decoded<S: EventStore>(store: S, from: u64) -> Result<DecodedRuns, ProjectionError> {
+    // A few runs ahead of the fold, no more: memory stays bounded.
+    let (tx, rx) = mpsc::channel(4);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("rebuild-reader".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let mut from = from;
+                loop {
+                    let run = match store.read_all(from, REBUILD_CHUNK).await {
+                        Ok(run) if run.is_empty() => break,
+                        Ok(run) => run,
+                        Err(e) => {
+                            let _ = tx.send(Err(e)).await;
+                            break;
+                        }
+                    };
+                    from = run.last().map_or(from, |r| r.envelope.seq + 1);
+                    let decoded = run.into_iter().map(decode).collect();
+                    if tx.send(Ok(decoded)).await.is_err() {
+                        break; // the rebuild gave up
+                    }
+                }
+            })
+        })?;
+    Ok(DecodedRuns { rx })
 }
