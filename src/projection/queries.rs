@@ -170,23 +170,22 @@ fn row(r: &ProjectRecord, day: Day) -> Option<ProjectRow> {
     })
 }
 
-/// The projects a caller may see: all, or those a department is active on.
-fn visible(
-    models: &ReadModels,
-    confined_to: Option<&DepartmentCode>,
-) -> Result<Vec<ProjectRecord>, ProjectionError> {
-    match confined_to {
-        None => models.projects().collect(),
-        Some(dept) => {
-            let mut out = Vec::new();
-            for id in models.department_projects(dept)? {
-                if let Some(r) = models.project(id)?.filter(|r| r.involves(dept)) {
-                    out.push(r);
-                }
-            }
-            Ok(out)
-        }
-    }
+/// The projects a caller may see, one record at a time: all, or those a department is active
+/// on. Read lazily, so that a list over many projects never holds every record at once.
+fn visible<'a>(
+    models: &'a ReadModels,
+    confined_to: Option<&'a DepartmentCode>,
+) -> Result<Box<dyn Iterator<Item = Result<ProjectRecord, ProjectionError>> + 'a>, ProjectionError>
+{
+    Ok(match confined_to {
+        None => Box::new(models.projects()),
+        Some(dept) => Box::new(models.department_projects(dept)?.into_iter().filter_map(
+            move |id| match models.project(id) {
+                Ok(r) => r.filter(|r| r.involves(dept)).map(Ok),
+                Err(e) => Some(Err(e)),
+            },
+        )),
+    })
 }
 
 pub fn list(
@@ -200,20 +199,25 @@ pub fn list(
         .unwrap_or(50)
         .clamp(1, MAX_PROJECTS_PER_PAGE);
     let page = filter.page.unwrap_or(1).max(1);
-    let rows: Vec<ProjectRow> = visible(models, confined_to)?
-        .iter()
-        .filter(|r| filter.department.as_ref().is_none_or(|d| r.involves(d)))
-        .filter_map(|r| row(r, day))
-        .filter(|p| filter.industry.is_none_or(|i| p.industry == i))
-        .filter(|p| filter.city.is_none_or(|c| p.city == c))
-        .filter(|p| filter.stage.is_none_or(|s| p.stage == s))
-        .filter(|p| filter.light.is_none_or(|l| p.light == l))
-        .filter(|p| {
-            filter
+    // Each record becomes its small row (or nothing) as it is read.
+    let mut rows = Vec::new();
+    for r in visible(models, confined_to)? {
+        let r = r?;
+        if filter.department.as_ref().is_some_and(|d| !r.involves(d)) {
+            continue;
+        }
+        let Some(p) = row(&r, day) else { continue };
+        let wanted = filter.industry.is_none_or(|i| p.industry == i)
+            && filter.city.is_none_or(|c| p.city == c)
+            && filter.stage.is_none_or(|s| p.stage == s)
+            && filter.light.is_none_or(|l| p.light == l)
+            && filter
                 .overdue
-                .is_none_or(|o| o == (p.overdue_milestones > 0))
-        })
-        .collect();
+                .is_none_or(|o| o == (p.overdue_milestones > 0));
+        if wanted {
+            rows.push(p);
+        }
+    }
     let total = rows.len();
     let items = rows
         .into_iter()
