@@ -256,3 +256,43 @@ async fn a_generation_replaced_by_a_rebuild_stays_readable_and_is_dropped_after_
     assert_eq!(models.generations(), vec!["views-2".to_string()]);
     assert_eq!(models.projects().count(), 3);
 }
+
+/// An interrupted rebuild leaves its half-built generation behind; the next rebuild fills the
+/// same name again, and that generation, now current, must not be dropped as a leftover.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_after_an_interrupted_one_keeps_what_it_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path(), StoreOptions::default()).unwrap();
+    history(&Dispatcher::new(store.clone(), policies()), 0..3).await;
+    {
+        let models = ReadModels::open(&dir.path().join("projections")).unwrap();
+        duban::projection::rebuild(&store, &models).await.unwrap();
+        models.drop_replaced();
+        models.flush().unwrap();
+    }
+    let current = {
+        // What a rebuild killed half-way leaves: the next generation, partly filled.
+        let db = sled::open(dir.path().join("projections")).unwrap();
+        let current = String::from_utf8(
+            db.open_tree("meta")
+                .unwrap()
+                .get("current")
+                .unwrap()
+                .unwrap()
+                .to_vec(),
+        )
+        .unwrap();
+        let n: u64 = current.strip_prefix("views-").unwrap().parse().unwrap();
+        db.open_tree(format!("views-{}", n + 1))
+            .unwrap()
+            .insert("p-half-built", "{}")
+            .unwrap();
+        db.flush().unwrap();
+        n
+    };
+    let models = ReadModels::open(&dir.path().join("projections")).unwrap();
+    duban::projection::rebuild(&store, &models).await.unwrap();
+    models.drop_replaced();
+    assert_eq!(models.generations(), vec![format!("views-{}", current + 1)]);
+    assert_eq!(models.projects().count(), 3);
+}

@@ -249,7 +249,12 @@ impl ReadModels {
             .and_then(|n| n.parse().ok())
             .unwrap_or(1);
         let name = format!("views-{}", n + 1);
-        // Whatever an interrupted rebuild left under that name.
+        // Whatever an interrupted rebuild left under that name; no longer retired, since the
+        // rebuild fills it anew.
+        self.retired
+            .lock()
+            .expect("not poisoned")
+            .retain(|(retired, _)| &**retired != name.as_bytes());
         self.db.drop_tree(name.as_bytes())?;
         Ok(self.db.open_tree(name.as_bytes())?)
     }
@@ -282,9 +287,13 @@ impl ReadModels {
     /// Drops the replaced generations whose time has come (the projector calls this: dropping
     /// a tree walks all of it, which no reader should wait for); says when the next is due.
     pub(super) fn drop_retired(&self) -> Option<Instant> {
+        let current = self.tree().name();
         let mut retired = self.retired.lock().expect("not poisoned");
         let now = Instant::now();
         retired.retain(|(name, due)| {
+            if *name == current {
+                return false; // rebuilt under that name since: never dropped
+            }
             if *due > now {
                 return true;
             }
