@@ -286,7 +286,12 @@ impl<S: EventStore> Dispatcher<S> {
         req: &CommandRequest,
         command_id: &str,
     ) -> Result<CommandOutcome, DispatchError> {
-        let (state, version) = self.state_for_command(req.project).await?;
+        let (mut state, mut version) = self.state_for_command(req.project).await?;
+        if req.if_match.is_some_and(|expected| expected != version) {
+            // A refusal names the log's version, not the cache's.
+            self.forget(req.project);
+            (state, version) = self.current(req.project).await?;
+        }
         let registering = matches!(req.command, Command::RegisterProject { .. });
         if state.is_registered() && !may_see(&self.policies, &req.actor, &state) {
             return Err(DispatchError::NotYourProject);

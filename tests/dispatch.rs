@@ -357,3 +357,34 @@ async fn a_command_after_an_append_behind_the_dispatchers_back_is_decided_on_the
     assert_eq!(version, 6);
     assert_eq!(state.milestones[&m1()].stage, MilestoneStage::Claimed);
 }
+
+/// With `If-Match`, a cache behind the log must not refuse the version the log is at.
+#[tokio::test]
+async fn if_match_is_checked_against_the_log_not_a_cache_behind_it() {
+    let s = setup();
+    planned_project(&s.dispatcher).await;
+    let rated = Event::ConfidenceRated(ConfidenceRated {
+        rating: Confidence::Amber,
+        assessor: "王主任".into(),
+        comment: "".into(),
+    });
+    s.dispatcher
+        .store
+        .append(duban::store::AppendRequest {
+            stream: stream_of(project_id()),
+            expected: duban::store::ExpectedVersion::Exact(4),
+            events: vec![to_new_event(&rated)],
+            command_id: "behind-its-back".into(),
+            correlation_id: None,
+            actor: duban::store::Actor {
+                sub: "other".into(),
+                role: "office".into(),
+                dept: None,
+            },
+        })
+        .await
+        .unwrap();
+    let mut r = req(progress(30), actor("department", Some(LEAD)));
+    r.if_match = Some(5);
+    assert_eq!(s.dispatcher.dispatch(r).await.unwrap().version, 6);
+}

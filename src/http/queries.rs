@@ -104,6 +104,7 @@ fn current_status(
             hit
         }
         None => {
+            let generation = state.models.rendered.generation();
             let current = state.models.project(id)?;
             let record = super::reads::visible_record(state, caller, current)?;
             let status =
@@ -116,7 +117,7 @@ fn current_status(
                 departments: record.state.departments.keys().cloned().collect(),
                 body: body.into(),
             };
-            state.models.rendered.put(id, rendered.clone());
+            state.models.rendered.put(id, generation, rendered.clone());
             rendered
         }
     };

@@ -166,8 +166,16 @@ pub async fn rebuild<S: EventStore>(
     let mut runs = read_decoded(store.clone(), folder.position() + 1)?;
     let mut events = 0u64;
     let mut written = Vec::new();
-    while let Some(run) = runs.recv().await {
+    loop {
+        let Some(run) = runs.recv().await else {
+            return Err(ProjectionError::Corrupt(
+                "the rebuild's reader stopped before the end of the log".into(),
+            ));
+        };
         let run = run?;
+        if run.is_empty() {
+            break; // the end of the log
+        }
         events += run.len() as u64;
         folder.fold_decoded(&tree, &run)?;
         if folder.pending >= REBUILD_WRITE_EVERY {
@@ -214,7 +222,12 @@ fn read_decoded<S: EventStore>(store: S, from: u64) -> Result<DecodedRuns, Proje
                 let mut from = from;
                 loop {
                     let run = match store.read_all(from, REBUILD_CHUNK).await {
-                        Ok(run) if run.is_empty() => break,
+                        Ok(run) if run.is_empty() => {
+                            // An empty run says the end was reached; a channel closed without
+                            // it says the reader failed.
+                            let _ = tx.send(Ok(Vec::new())).await;
+                            break;
+                        }
                         Ok(run) => run,
                         Err(e) => {
                             let _ = tx.send(Err(e)).await;

@@ -8,11 +8,13 @@
 //! version is still the one noted (or nothing was noted since start-up, when the stored
 //! record is what every entry was rendered from). A reader that rendered a record the
 //! projector replaced a moment later stores an entry that is never served: the version
-//! noted for the project is by then another. The cache is bounded by bytes; what falls out
-//! is rendered again on the next read.
+//! noted for the project is by then another. A switch to a rebuilt generation moves the
+//! cache's own generation on, so nothing rendered from the old one is served after it. The
+//! cache is bounded by bytes; what falls out is rendered again on the next read.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use chrono::NaiveDate;
@@ -35,8 +37,8 @@ pub struct Rendered {
 #[derive(Clone)]
 struct ByBytes;
 
-impl quick_cache::Weighter<ProjectId, Rendered> for ByBytes {
-    fn weight(&self, _: &ProjectId, r: &Rendered) -> u64 {
+impl quick_cache::Weighter<ProjectId, (u64, Rendered)> for ByBytes {
+    fn weight(&self, _: &ProjectId, (_, r): &(u64, Rendered)) -> u64 {
         // The body plus a rough allowance for the entry itself.
         r.body.len() as u64 + 128
     }
@@ -44,7 +46,10 @@ impl quick_cache::Weighter<ProjectId, Rendered> for ByBytes {
 
 /// The cache of rendered statuses, with the versions the projector noted.
 pub struct RenderedStatuses {
-    entries: quick_cache::sync::Cache<ProjectId, Rendered, ByBytes>,
+    entries: quick_cache::sync::Cache<ProjectId, (u64, Rendered), ByBytes>,
+    /// Moves on each switch to a rebuilt generation: entries rendered before it are not
+    /// served after it, even when a slow reader stores one late.
+    generation: AtomicU64,
     /// Each project's version as of the projector's last write touching it; absent for a
     /// project unchanged since start-up.
     versions: RwLock<HashMap<ProjectId, u64>>,
@@ -56,6 +61,7 @@ impl RenderedStatuses {
         let items = (bytes / 2048).max(16) as usize;
         Self {
             entries: quick_cache::sync::Cache::with_weighter(items, bytes.max(1), ByBytes),
+            generation: AtomicU64::new(0),
             versions: RwLock::new(HashMap::new()),
         }
     }
@@ -63,7 +69,10 @@ impl RenderedStatuses {
     /// The status of `id` for `day`, if one rendered from the project's current version is
     /// kept.
     pub fn get(&self, id: ProjectId, day: NaiveDate) -> Option<Rendered> {
-        let hit = self.entries.get(&id)?;
+        let (generation, hit) = self.entries.get(&id)?;
+        if generation != self.generation() {
+            return None;
+        }
         let current = self
             .versions
             .read()
@@ -73,13 +82,21 @@ impl RenderedStatuses {
         (hit.day == day && current.is_none_or(|v| v == hit.version)).then_some(hit)
     }
 
-    /// Keeps a freshly rendered status.
-    pub fn put(&self, id: ProjectId, rendered: Rendered) {
-        self.entries.insert(id, rendered);
+    /// Which generation of the models a reader is about to read from: taken before reading
+    /// the record, and handed back to [`RenderedStatuses::put`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
-    /// Forgets every rendered status (the models were switched to a rebuilt generation).
+    /// Keeps a freshly rendered status, rendered from a record read in `generation`.
+    pub fn put(&self, id: ProjectId, generation: u64, rendered: Rendered) {
+        self.entries.insert(id, (generation, rendered));
+    }
+
+    /// Forgets every rendered status: the models were switched to a rebuilt generation
+    /// (called after the switch).
     pub fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
         self.entries.clear();
     }
 
@@ -111,17 +128,25 @@ mod tests {
         let id = ProjectId(uuid::Uuid::now_v7());
         let day = NaiveDate::from_ymd_opt(2018, 6, 15).unwrap();
         assert!(cache.get(id, day).is_none());
-        cache.put(id, rendered(3, day));
+        cache.put(id, 0, rendered(3, day));
         assert_eq!(cache.get(id, day).map(|r| r.version), Some(3));
         assert!(cache.get(id, day.succ_opt().unwrap()).is_none());
         // The projector moves the project on: the old rendering is never served again, even
         // if a slow reader stores it after the change.
         cache.changed([(id, 4)]);
         assert!(cache.get(id, day).is_none());
-        cache.put(id, rendered(3, day));
+        cache.put(id, 0, rendered(3, day));
         assert!(cache.get(id, day).is_none());
-        cache.put(id, rendered(4, day));
+        cache.put(id, 0, rendered(4, day));
         assert_eq!(cache.get(id, day).map(|r| r.version), Some(4));
+        // A rebuild switches generations: what a reader rendered from the old one, stored
+        // after the switch, is not served.
+        let before = cache.generation();
+        cache.clear();
+        cache.put(id, before, rendered(4, day));
+        assert!(cache.get(id, day).is_none());
+        cache.put(id, cache.generation(), rendered(4, day));
+        assert!(cache.get(id, day).is_some());
     }
 
     #[test]
@@ -131,7 +156,7 @@ mod tests {
         for _ in 0..1000 {
             let mut r = rendered(1, day);
             r.body = Bytes::from(vec![b' '; 1024]);
-            cache.put(ProjectId(uuid::Uuid::now_v7()), r);
+            cache.put(ProjectId(uuid::Uuid::now_v7()), 0, r);
         }
         assert!(cache.entries.weight() <= 64 * 1024);
         assert!(cache.entries.len() < 1000);
