@@ -47,7 +47,19 @@ pub fn open(dir: &std::path::Path) -> SledStore {
 
 /// The one sled tree holding the log, opened directly: for tampering with it in tests.
 pub fn raw_tree(dir: &std::path::Path) -> (sled::Db, sled::Tree) {
-    let db = sled::open(dir).unwrap();
+    // The store just dropped lets go of sled's file lock once sled's own flusher thread has
+    // stopped, which on a loaded machine can take a moment: wait for it, a few seconds at most.
+    let mut tries = 0;
+    let db = loop {
+        match sled::open(dir) {
+            Ok(db) => break db,
+            Err(_) if tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => panic!("cannot open the log directly: {e}"),
+        }
+    };
     let tree = db.open_tree("log").unwrap();
     (db, tree)
 }
