@@ -297,6 +297,26 @@ async fn sixty_four_concurrent_commands_on_one_project_leave_no_gap_and_apply_on
     assert_eq!(ok, 1);
 }
 
+/// Appends `event` to the project's stream straight to the store, as a writer other than the
+/// dispatcher would, after version `after`.
+async fn append_behind_its_back(d: &Dispatcher<SledStore>, after: u64, event: &Event) {
+    d.store
+        .append(duban::store::AppendRequest {
+            stream: stream_of(project_id()),
+            expected: duban::store::ExpectedVersion::Exact(after),
+            events: vec![to_new_event(event)],
+            command_id: format!("behind-its-back-{after}"),
+            correlation_id: None,
+            actor: duban::store::Actor {
+                sub: "other".into(),
+                role: "office".into(),
+                dept: None,
+            },
+        })
+        .await
+        .unwrap();
+}
+
 /// The dispatcher decides a command on the state the previous command left, without reading
 /// the log again. Should something else append to the stream in between, the append's
 /// expected version refuses the stale decision and the command is decided again on what the
@@ -317,22 +337,7 @@ async fn a_command_after_an_append_behind_the_dispatchers_back_is_decided_on_the
         narrative: "投产".into(),
         evidence: vec![],
     });
-    s.dispatcher
-        .store
-        .append(duban::store::AppendRequest {
-            stream: stream_of(project_id()),
-            expected: duban::store::ExpectedVersion::Exact(5),
-            events: vec![to_new_event(&claimed)],
-            command_id: "behind-its-back".into(),
-            correlation_id: None,
-            actor: duban::store::Actor {
-                sub: "other".into(),
-                role: "department".into(),
-                dept: Some(LEAD.into()),
-            },
-        })
-        .await
-        .unwrap();
+    append_behind_its_back(&s.dispatcher, 5, &claimed).await;
     // Decided on the cached state (version 5, nothing claimed) this would be a second claim
     // accepted at version 6; decided on the log it is refused by the rules.
     let again = Command::ClaimCompletion {
@@ -368,22 +373,7 @@ async fn if_match_is_checked_against_the_log_not_a_cache_behind_it() {
         assessor: "王主任".into(),
         comment: "".into(),
     });
-    s.dispatcher
-        .store
-        .append(duban::store::AppendRequest {
-            stream: stream_of(project_id()),
-            expected: duban::store::ExpectedVersion::Exact(4),
-            events: vec![to_new_event(&rated)],
-            command_id: "behind-its-back".into(),
-            correlation_id: None,
-            actor: duban::store::Actor {
-                sub: "other".into(),
-                role: "office".into(),
-                dept: None,
-            },
-        })
-        .await
-        .unwrap();
+    append_behind_its_back(&s.dispatcher, 4, &rated).await;
     let mut r = req(progress(30), actor("department", Some(LEAD)));
     r.if_match = Some(5);
     assert_eq!(s.dispatcher.dispatch(r).await.unwrap().version, 6);
