@@ -9,7 +9,8 @@
 //!
 //! `cargo bench --bench projection` (`-- --projects 2000 --events 200000` for a quick run;
 //! `-- --data-dir PATH` to keep the filled log and reuse it, leaving out the notifier's run,
-//! which would add to it; `-- --served-only` for the service's figures alone). The service
+//! which would add to it; `-- --served-only` for the service's figures alone, `-- --rebuild-only`
+//! for the rebuild's). The service
 //! inherits the environment, so `DUBAN_CACHE_MB=16 cargo bench …` measures other settings.
 
 use std::process::{Command, Stdio};
@@ -152,6 +153,7 @@ async fn in_process(dir: &std::path::Path, projects: u64) {
     let store = SledStore::open(dir, StoreOptions::default()).unwrap();
     let models = ReadModels::open(&dir.join("projections")).unwrap();
     let mut rates = Vec::new();
+    let rebuild_only = std::env::args().any(|a| a == "--rebuild-only");
     for run in 0..RUNS {
         let r = rebuild(&store, &models).await.unwrap();
         println!("  rebuild {run}: {} events in {:.2} s", r.events, r.seconds);
@@ -168,6 +170,10 @@ async fn in_process(dir: &std::path::Path, projects: u64) {
         "rebuild: median {:.0} events/s (target ≥ 250,000)",
         median(rates.clone())
     );
+    if rebuild_only {
+        store.close();
+        return;
+    }
 
     let p = policies();
     for share in [0.05, 0.5] {
@@ -452,6 +458,9 @@ fn main() {
         return;
     }
     rt.block_on(in_process(&dir, projects));
+    if args.iter().any(|a| a == "--rebuild-only") {
+        return;
+    }
     if kept.is_none() {
         // Records notices in the log: a kept log stays as filled.
         rt.block_on(notifier(&dir, projects));

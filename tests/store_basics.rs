@@ -228,6 +228,42 @@ async fn read_stream_returns_one_streams_events_from_a_version() {
         vec![4, 5, 6]
     );
     assert!(store.read_all(11, 10).await.unwrap().is_empty());
+    // The borrowed views a folding reader scans give the same events, fields and limits.
+    let mut seen = Vec::new();
+    let visited = store
+        .scan_all(4, 3, |v| {
+            seen.push((
+                v.seq,
+                v.stream.to_string(),
+                v.version,
+                v.event_type.to_string(),
+                v.schema_version,
+                v.recorded_at,
+                v.payload.get().to_string(),
+            ))
+        })
+        .unwrap();
+    assert_eq!(visited, 3);
+    let full: Vec<_> = store
+        .read_all(4, 3)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            let e = e.envelope;
+            let payload = e.payload.as_str().to_string();
+            let t = (e.seq, e.stream.to_string(), e.version, e.event_type);
+            (t.0, t.1, t.2, t.3, e.schema_version, e.recorded_at, payload)
+        })
+        .collect();
+    assert_eq!(seen, full);
+    assert_eq!(
+        store
+            .scan_all(11, 10, |_| panic!("nothing to see"))
+            .unwrap(),
+        0
+    );
+    assert_eq!(store.scan_all(9, 10, |_| {}).unwrap(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -279,6 +279,13 @@ async fn readers_refuse_a_hole_in_the_middle_of_the_log_instead_of_skipping_it()
         matches!(err, StoreError::Corrupt(ChainBreak { seq: 28, .. })),
         "{err:?}"
     );
+    let mut seen = 0;
+    let err = store.scan_all(1, 1000, |_| seen += 1).unwrap_err();
+    assert!(
+        matches!(err, StoreError::Corrupt(ChainBreak { seq: 28, .. })),
+        "{err:?}"
+    );
+    assert_eq!(seen, 27, "the scan stops at the hole");
 }
 
 #[tokio::test]

@@ -30,7 +30,7 @@ use tokio::sync::watch;
 use super::record::{Position, ProjectRecord};
 use super::rendered::RenderedStatuses;
 use crate::domain::{self, DepartmentCode, Event, MilestoneId, NoticeDue, ProjectId};
-use crate::store::{RecordedEvent, StoreError};
+use crate::store::{EventStore, EventView, StoreError};
 
 const POSITION_KEY: &[u8] = b"_position";
 const CURRENT_KEY: &[u8] = b"current";
@@ -502,34 +502,20 @@ impl Folder {
         self.position
     }
 
-    pub fn fold(
-        &mut self,
-        tree: &sled::Tree,
-        events: Vec<RecordedEvent>,
-    ) -> Result<(), ProjectionError> {
-        let decoded: Vec<_> = events.into_iter().map(decode).collect();
-        self.fold_decoded(tree, &decoded)
-    }
-
     /// Folds events already decoded by [`decode`] (a rebuild decodes on another thread).
     pub fn fold_decoded(
         &mut self,
         tree: &sled::Tree,
         events: &[Decoded],
     ) -> Result<(), ProjectionError> {
-        for (recorded, decoded) in events {
-            let e = &recorded.envelope;
-            self.position = e.seq;
+        for decoded in events {
+            let at = decoded.at;
+            self.position = at.seq;
             self.pending += 1;
-            let Some((id, event)) = decoded else {
+            let Some((id, event)) = &decoded.event else {
                 continue;
             };
             let id = *id;
-            let at = Position {
-                seq: e.seq,
-                version: e.version,
-                recorded_at: e.recorded_at,
-            };
             self.notice(tree, id, at, event)?;
             let slot = match self.touched.entry(id) {
                 std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
@@ -636,22 +622,32 @@ impl Folder {
     }
 }
 
-/// An event with its project and domain event, or `None` when the models pass it over.
-pub(super) type Decoded = (RecordedEvent, Option<(ProjectId, Event)>);
+/// One event as the fold needs it: where it stands in the log, and its project and payload.
+pub(super) struct Decoded {
+    pub at: Position,
+    pub event: Option<(ProjectId, Event)>,
+}
 
 /// Reads an event's project and payload. Events whose stream is not a project, or whose
 /// payload cannot be read, are logged and passed over, the same way every time.
-pub(super) fn decode(recorded: RecordedEvent) -> Decoded {
-    let e = &recorded.envelope;
-    let Ok(id) = e.stream.as_str().parse::<uuid::Uuid>().map(ProjectId) else {
-        tracing::warn!(seq = e.seq, stream = %e.stream.as_str(), "not a project stream; passed over");
-        return (recorded, None);
+pub(super) fn decode(e: EventView<'_>) -> Decoded {
+    let at = Position {
+        seq: e.seq,
+        version: e.version,
+        recorded_at: e.recorded_at,
     };
-    match domain::decode_str(&e.event_type, e.schema_version, e.payload.as_str()) {
-        Ok(event) => (recorded, Some((id, event))),
+    let Ok(id) = e.stream.parse::<uuid::Uuid>().map(ProjectId) else {
+        tracing::warn!(seq = e.seq, stream = %e.stream, "not a project stream; passed over");
+        return Decoded { at, event: None };
+    };
+    match domain::decode_str(&e.event_type, e.schema_version, e.payload.get()) {
+        Ok(event) => Decoded {
+            at,
+            event: Some((id, event)),
+        },
         Err(why) => {
             tracing::error!(seq = e.seq, %why, "event unreadable; passed over");
-            (recorded, None)
+            Decoded { at, event: None }
         }
     }
 }
@@ -664,12 +660,19 @@ pub(super) struct Written {
     pub projects: Vec<(ProjectId, u64)>,
 }
 
-/// Folds one run of events and writes it.
-pub(super) fn fold_batch(
+/// Reads up to `limit` events after the models' position from the log, folds them and
+/// writes them; `None` when there was nothing to read.
+pub(super) fn fold_batch<S: EventStore>(
     tree: &sled::Tree,
-    events: Vec<RecordedEvent>,
-) -> Result<Written, ProjectionError> {
+    store: &S,
+    limit: usize,
+) -> Result<Option<Written>, ProjectionError> {
     let mut folder = Folder::new(tree)?;
-    folder.fold(tree, events)?;
-    folder.write(tree)
+    let mut decoded = Vec::new();
+    store.scan_all(folder.position() + 1, limit, |e| decoded.push(decode(e)))?;
+    if decoded.is_empty() {
+        return Ok(None);
+    }
+    folder.fold_decoded(tree, &decoded)?;
+    Ok(Some(folder.write(tree)?))
 }

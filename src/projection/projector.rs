@@ -19,7 +19,7 @@ use crate::store::{EventStore, StoreError};
 /// Events read and folded at a time while following the log.
 const CHUNK: usize = 4096;
 /// Events read and folded at a time while rebuilding.
-const REBUILD_CHUNK: usize = 16384;
+const REBUILD_CHUNK: usize = 2048;
 /// Events a rebuild folds in memory before writing them out.
 const REBUILD_WRITE_EVERY: usize = 262_144;
 
@@ -126,12 +126,9 @@ async fn catch_up_once<S: EventStore>(
     store: &S,
     models: &ReadModels,
 ) -> Result<bool, ProjectionError> {
-    let from = models.position() + 1;
-    let events = store.read_all(from, CHUNK).await?;
-    if events.is_empty() {
+    let Some(written) = fold_batch(&models.tree(), store, CHUNK)? else {
         return Ok(false);
-    }
-    let written = fold_batch(&models.tree(), events)?;
+    };
     // Before the position moves, so that a reader who waits for it is never served a status
     // rendered from an older record.
     models.rendered.changed(written.projects);
@@ -154,8 +151,9 @@ async fn answer<S: EventStore>(store: &S, models: &ReadModels, reply: Reply) {
 /// Fills a fresh generation of the models from seq 1 up to the log's durable head, then
 /// switches to it. Used by the running projector and by `duban rebuild` on a stopped service.
 ///
-/// Two threads share the work: one reads the log and decodes the events, the other (the
-/// caller) folds them and writes the models, a few runs apart.
+/// Two threads share the work: one reads the log and decodes only the fields the fold needs
+/// ([`EventView`](crate::store::EventView)), the other (the caller) folds them and writes the
+/// models, a few runs apart.
 pub async fn rebuild<S: EventStore>(
     store: &S,
     models: &ReadModels,
@@ -211,36 +209,30 @@ impl DecodedRuns {
 
 fn read_decoded<S: EventStore>(store: S, from: u64) -> Result<DecodedRuns, ProjectionError> {
     // A few runs ahead of the fold, no more: memory stays bounded.
-    let (tx, rx) = mpsc::channel(4);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let (tx, rx) = mpsc::channel(16);
     std::thread::Builder::new()
         .name("rebuild-reader".into())
         .spawn(move || {
-            runtime.block_on(async move {
-                let mut from = from;
-                loop {
-                    let run = match store.read_all(from, REBUILD_CHUNK).await {
-                        Ok(run) if run.is_empty() => {
-                            // An empty run says the end was reached; a channel closed without
-                            // it says the reader failed.
-                            let _ = tx.send(Ok(Vec::new())).await;
-                            break;
-                        }
-                        Ok(run) => run,
-                        Err(e) => {
-                            let _ = tx.send(Err(e)).await;
-                            break;
-                        }
-                    };
-                    from = run.last().map_or(from, |r| r.envelope.seq + 1);
-                    let decoded = run.into_iter().map(decode).collect();
-                    if tx.send(Ok(decoded)).await.is_err() {
-                        break; // the rebuild gave up
+            let mut from = from;
+            loop {
+                let mut run = Vec::with_capacity(REBUILD_CHUNK);
+                match store.scan_all(from, REBUILD_CHUNK, |e| run.push(decode(e))) {
+                    Ok(0) => {
+                        // An empty run says the end was reached; a channel closed without it
+                        // says the reader failed.
+                        let _ = tx.blocking_send(Ok(Vec::new()));
+                        break;
+                    }
+                    Ok(read) => from += read as u64,
+                    Err(e) => {
+                        let _ = tx.blocking_send(Err(e));
+                        break;
                     }
                 }
-            })
+                if tx.blocking_send(Ok(run)).is_err() {
+                    break; // the rebuild gave up
+                }
+            }
         })?;
     Ok(DecodedRuns { rx })
 }

@@ -36,6 +36,15 @@ pub trait EventStore: Clone + Send + Sync + 'static {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send;
 
+    /// Up to `limit` events from global position `from_seq` on, in order, each handed to
+    /// `visit` as an [`EventView`] borrowed from the stored bytes, with the same checks as
+    /// [`read_all`](Self::read_all). For readers that fold many events and need a few fields
+    /// of each (a rebuild, the projector): they skip decoding whole envelopes. Returns how
+    /// many events were visited; fewer than `limit` means the durable head was reached.
+    fn scan_all<F>(&self, from_seq: u64, limit: usize, visit: F) -> Result<usize, StoreError>
+    where
+        F: FnMut(EventView<'_>);
+
     /// The answer first given to `command_id`, once durable: lets a caller recognise a retry
     /// before deciding it again.
     fn find_command(

@@ -128,6 +128,11 @@ pub fn decode_envelope(body: &[u8]) -> Result<Envelope, StoreError> {
     serde_json::from_slice(body).map_err(|e| StoreError::Codec(e.to_string()))
 }
 
+/// The fields of an envelope a folding reader needs, borrowed from its body.
+pub fn decode_view(body: &[u8]) -> Result<super::envelope::EventView<'_>, StoreError> {
+    serde_json::from_slice(body).map_err(|e| StoreError::Codec(e.to_string()))
+}
+
 pub fn encode_appended(appended: &Appended) -> Vec<u8> {
     serde_json::to_vec(appended).expect("Appended always serialises")
 }

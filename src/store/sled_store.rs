@@ -124,6 +124,20 @@ impl Shared {
     }
 }
 
+/// Never hand a reader a log with a hole or a stranger in it.
+fn out_of_sequence(expected: u64, found: u64) -> StoreError {
+    StoreError::Corrupt(ChainBreak {
+        seq: expected,
+        kind: BreakKind::OutOfSequence,
+        reason: format!("expected seq {expected}, found seq {found}"),
+    })
+}
+
+/// The seq of the event just read.
+fn event_seq(events: &[RecordedEvent]) -> u64 {
+    events.last().map_or(0, |e| e.envelope.seq)
+}
+
 fn decode_event(record: &Record) -> Result<RecordedEvent, StoreError> {
     Ok(RecordedEvent {
         envelope: layout::decode_envelope(&record.body)?,
@@ -164,6 +178,53 @@ pub struct SledStore {
 }
 
 impl SledStore {
+    /// Hands `visit` the stored records of up to `limit` events from `from_seq` on, up to the
+    /// durable head; `visit` returns the seq the record's body names. Refuses a log with a
+    /// hole or a stranger in it. Returns how many records were visited.
+    fn scan_records<F>(
+        &self,
+        from_seq: u64,
+        limit: usize,
+        mut visit: F,
+    ) -> Result<usize, StoreError>
+    where
+        F: FnMut(&Record) -> Result<u64, StoreError>,
+    {
+        let durable = self.durable_seq();
+        if from_seq > durable || limit == 0 {
+            return Ok(0);
+        }
+        let from_seq = from_seq.max(1);
+        let mut visited = 0usize;
+        let mut cursor = Cursor::new(&self.inner.shared.log, from_seq, durable)?;
+        while let Some(record) = cursor.next_record()? {
+            if record.position > durable || visited >= limit {
+                break;
+            }
+            if record.position >= from_seq {
+                let expected = from_seq + visited as u64;
+                if record.position != expected {
+                    return Err(out_of_sequence(expected, record.position));
+                }
+                let seq = visit(&record)?;
+                if seq != expected {
+                    return Err(out_of_sequence(expected, seq));
+                }
+                visited += 1;
+            }
+        }
+        if visited < limit && from_seq + (visited as u64) <= durable {
+            let missing = from_seq + visited as u64;
+            let why = format!("seq {missing} is below the durable head {durable} but not stored");
+            return Err(StoreError::Corrupt(ChainBreak {
+                seq: missing,
+                kind: BreakKind::Missing,
+                reason: why,
+            }));
+        }
+        Ok(visited)
+    }
+
     /// Opens (or creates) the log in `dir` and checks its tail; refuses a broken log.
     pub fn open(dir: impl AsRef<Path>, options: StoreOptions) -> Result<Self, StoreError> {
         let dir = dir.as_ref();
@@ -314,43 +375,25 @@ impl EventStore for SledStore {
         from_seq: u64,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let durable = self.durable_seq();
         let mut events = Vec::with_capacity(limit.min(4096));
-        if from_seq > durable {
-            return Ok(events);
-        }
-        let from_seq = from_seq.max(1);
-        let mut cursor = Cursor::new(&self.inner.shared.log, from_seq, durable)?;
-        while let Some(record) = cursor.next_record()? {
-            if record.position > durable || events.len() >= limit {
-                break;
-            }
-            if record.position >= from_seq {
-                let event = decode_event(&record)?;
-                // Never hand a reader a log with a hole or a stranger in it.
-                let expected = from_seq + events.len() as u64;
-                if event.envelope.seq != expected || record.position != expected {
-                    let why = format!("expected seq {expected}, found seq {}", event.envelope.seq);
-                    let b = ChainBreak {
-                        seq: expected,
-                        kind: BreakKind::OutOfSequence,
-                        reason: why,
-                    };
-                    return Err(StoreError::Corrupt(b));
-                }
-                events.push(event);
-            }
-        }
-        if events.len() < limit && from_seq + (events.len() as u64) <= durable {
-            let missing = from_seq + events.len() as u64;
-            let why = format!("seq {missing} is below the durable head {durable} but not stored");
-            return Err(StoreError::Corrupt(ChainBreak {
-                seq: missing,
-                kind: BreakKind::Missing,
-                reason: why,
-            }));
-        }
+        self.scan_records(from_seq, limit, |record| {
+            let event = decode_event(record)?;
+            events.push(event);
+            Ok(event_seq(&events))
+        })?;
         Ok(events)
+    }
+
+    fn scan_all<F>(&self, from_seq: u64, limit: usize, mut visit: F) -> Result<usize, StoreError>
+    where
+        F: FnMut(EventView<'_>),
+    {
+        self.scan_records(from_seq, limit, |record| {
+            let view = layout::decode_view(&record.body)?;
+            let seq = view.seq;
+            visit(view);
+            Ok(seq)
+        })
     }
 
     async fn find_command(&self, command_id: &str) -> Result<Option<Appended>, StoreError> {
