@@ -37,7 +37,7 @@ fn tamper(dir: &Path, change: impl FnOnce(&sled::Tree)) {
 }
 
 fn refused_at(dir: &Path) -> ChainBreak {
-    match SledStore::open(dir, StoreOptions::default()) {
+    match open_when_free(dir) {
         Err(StoreError::Corrupt(b)) => b,
         Err(other) => panic!("refused for another reason: {other}"),
         Ok(_) => panic!("a broken tail must be refused"),
@@ -128,6 +128,36 @@ async fn a_missing_event_is_reported_at_its_seq() {
     });
     let b = first_break(dir.path(), None);
     assert_eq!((b.seq, b.kind), (62, BreakKind::OutOfSequence));
+}
+
+#[tokio::test]
+async fn readers_stop_at_an_event_out_of_place_and_never_hand_it_over() {
+    let dir = tempfile::tempdir().unwrap();
+    written_log(dir.path()).await;
+    tamper(dir.path(), |t| {
+        let mut chunk = RawChunk::holding(t, 30);
+        let i = chunk.index_of(30);
+        chunk.records.remove(i);
+        chunk.store(t);
+    });
+    // Far enough from the tail for the store to open; seq 31 now sits where 30 belongs.
+    let store = open(dir.path());
+    let err = store.read_all(1, 1000).await.unwrap_err();
+    let out_of_place = |e: &StoreError| {
+        matches!(
+            e,
+            StoreError::Corrupt(ChainBreak {
+                seq: 30,
+                kind: BreakKind::OutOfSequence,
+                ..
+            })
+        )
+    };
+    assert!(out_of_place(&err), "{err:?}");
+    let mut seen = Vec::new();
+    let err = store.scan_all(1, 1000, |v| seen.push(v.seq)).unwrap_err();
+    assert!(out_of_place(&err), "{err:?}");
+    assert_eq!(seen, (1..=29).collect::<Vec<u64>>());
 }
 
 #[tokio::test]

@@ -223,7 +223,7 @@ fn read_decoded<S: EventStore>(store: S, from: u64) -> Result<DecodedRuns, Proje
                         let _ = tx.blocking_send(Ok(Vec::new()));
                         break;
                     }
-                    Ok(read) => from += read as u64,
+                    Ok(_) => from = run.last().map_or(from, |d| d.at.seq + 1),
                     Err(e) => {
                         let _ = tx.blocking_send(Err(e));
                         break;

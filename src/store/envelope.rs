@@ -196,7 +196,8 @@ pub struct Envelope {
 
 /// The fields of a stored envelope that a reader folding many events needs, borrowed from the
 /// stored bytes: no allocation per event, and the fields it leaves out (ids, actor, hashes)
-/// are skipped rather than decoded. Handed out by [`EventStore::scan_all`](super::EventStore::scan_all).
+/// are skipped rather than decoded (and so not checked: [`Envelope`] is what checks them).
+/// Handed out by [`EventStore::scan_all`](super::EventStore::scan_all).
 #[derive(Debug, Deserialize)]
 pub struct EventView<'a> {
     pub seq: u64,
@@ -212,13 +213,27 @@ pub struct EventView<'a> {
     pub payload: &'a serde_json::value::RawValue,
 }
 
-/// Reads a time as written by `DateTime<Utc>`'s `Serialize` with chrono's RFC 3339 parser,
-/// several times faster than the general format parser its `Deserialize` goes through.
+/// Reads a time as written by `DateTime<Utc>`'s `Serialize`, borrowed from the stored bytes
+/// and read with chrono's RFC 3339 parser, several times faster than the general one its
+/// `Deserialize` goes through; that one still reads what the fast one refuses (a year
+/// outside 0000–9999).
 fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-    let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-    DateTime::parse_from_rfc3339(&s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(serde::de::Error::custom)
+    struct Rfc3339;
+    impl serde::de::Visitor<'_> for Rfc3339 {
+        type Value = DateTime<Utc>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an RFC 3339 time")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .or_else(|_| s.parse::<DateTime<Utc>>())
+                .map_err(E::custom)
+        }
+    }
+    d.deserialize_str(Rfc3339)
 }
 
 /// An event read back from the log: its envelope and the hash of its stored bytes.

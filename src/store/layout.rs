@@ -159,6 +159,45 @@ mod tests {
     }
 
     #[test]
+    fn a_view_reads_the_same_fields_as_the_envelope() {
+        let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        // Nanoseconds, a leap second, and a year the RFC 3339 parser refuses.
+        for t in [
+            "2026-11-26T16:42:38.123456789Z",
+            "2016-12-31T23:59:60.5Z",
+            "+10000-01-01T00:00:00Z",
+        ] {
+            let envelope = Envelope {
+                seq: 7,
+                stream: super::super::envelope::StreamId::new("p-1").unwrap(),
+                version: 3,
+                event_id: uuid::Uuid::nil(),
+                event_type: "ProgressReported".into(),
+                schema_version: 2,
+                recorded_at: at(t),
+                actor: super::super::envelope::Actor {
+                    sub: "wang".into(),
+                    role: "office".into(),
+                    dept: None,
+                },
+                command_id: "c-1".into(),
+                correlation_id: None,
+                payload: serde_json::json!({ "percent": 40, "narrative": "主体\"完工\"" }).into(),
+                prev_hash: Hash::of(b"x"),
+            };
+            let (body, _) = encode_body(&envelope).unwrap();
+            let view = decode_view(&body).unwrap();
+            assert_eq!(view.seq, 7);
+            assert_eq!(view.stream, "p-1");
+            assert_eq!(view.version, 3);
+            assert_eq!(view.event_type, "ProgressReported");
+            assert_eq!(view.schema_version, 2);
+            assert_eq!(view.recorded_at, envelope.recorded_at, "{t}");
+            assert_eq!(view.payload.get(), envelope.payload.as_str());
+        }
+    }
+
+    #[test]
     fn head_round_trips() {
         let h = Head {
             seq: 9,

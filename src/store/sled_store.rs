@@ -133,9 +133,12 @@ fn out_of_sequence(expected: u64, found: u64) -> StoreError {
     })
 }
 
-/// The seq of the event just read.
-fn event_seq(events: &[RecordedEvent]) -> u64 {
-    events.last().map_or(0, |e| e.envelope.seq)
+/// Checks that a record names the seq its place in the log implies.
+fn in_sequence(expected: u64, found: u64) -> Result<(), StoreError> {
+    match found == expected {
+        true => Ok(()),
+        false => Err(out_of_sequence(expected, found)),
+    }
 }
 
 fn decode_event(record: &Record) -> Result<RecordedEvent, StoreError> {
@@ -179,8 +182,9 @@ pub struct SledStore {
 
 impl SledStore {
     /// Hands `visit` the stored records of up to `limit` events from `from_seq` on, up to the
-    /// durable head; `visit` returns the seq the record's body names. Refuses a log with a
-    /// hole or a stranger in it. Returns how many records were visited.
+    /// durable head, each with the seq it must name: `visit` checks that with [`in_sequence`]
+    /// before using the record. Refuses a log with a hole or a stranger in it. Returns how
+    /// many records were visited.
     fn scan_records<F>(
         &self,
         from_seq: u64,
@@ -188,7 +192,7 @@ impl SledStore {
         mut visit: F,
     ) -> Result<usize, StoreError>
     where
-        F: FnMut(&Record) -> Result<u64, StoreError>,
+        F: FnMut(&Record, u64) -> Result<(), StoreError>,
     {
         let durable = self.durable_seq();
         if from_seq > durable || limit == 0 {
@@ -206,10 +210,7 @@ impl SledStore {
                 if record.position != expected {
                     return Err(out_of_sequence(expected, record.position));
                 }
-                let seq = visit(&record)?;
-                if seq != expected {
-                    return Err(out_of_sequence(expected, seq));
-                }
+                visit(&record, expected)?;
                 visited += 1;
             }
         }
@@ -376,10 +377,11 @@ impl EventStore for SledStore {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let mut events = Vec::with_capacity(limit.min(4096));
-        self.scan_records(from_seq, limit, |record| {
+        self.scan_records(from_seq, limit, |record, expected| {
             let event = decode_event(record)?;
+            in_sequence(expected, event.envelope.seq)?;
             events.push(event);
-            Ok(event_seq(&events))
+            Ok(())
         })?;
         Ok(events)
     }
@@ -388,11 +390,11 @@ impl EventStore for SledStore {
     where
         F: FnMut(EventView<'_>),
     {
-        self.scan_records(from_seq, limit, |record| {
+        self.scan_records(from_seq, limit, |record, expected| {
             let view = layout::decode_view(&record.body)?;
-            let seq = view.seq;
+            in_sequence(expected, view.seq)?;
             visit(view);
-            Ok(seq)
+            Ok(())
         })
     }
 

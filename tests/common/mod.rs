@@ -42,7 +42,23 @@ pub fn request(
 }
 
 pub fn open(dir: &std::path::Path) -> SledStore {
-    SledStore::open(dir, StoreOptions::default()).expect("store opens")
+    open_when_free(dir).expect("store opens")
+}
+
+/// Opens the store once whoever opened the log last (a test tampering with it through sled)
+/// has let go of sled's file lock, which on a loaded machine can take a moment: a few seconds
+/// at most. Any other outcome is returned as it is.
+pub fn open_when_free(dir: &std::path::Path) -> Result<SledStore, duban::store::StoreError> {
+    let mut tries = 0;
+    loop {
+        match SledStore::open(dir, StoreOptions::default()) {
+            Err(e) if tries < 100 && e.to_string().contains("lock") => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// The one sled tree holding the log, opened directly: for tampering with it in tests.
