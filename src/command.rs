@@ -249,7 +249,10 @@ impl<S: EventStore> Dispatcher<S> {
             None => Uuid::now_v7().to_string(),
         };
         let _turn = self.lock_of(req.project).lock().await;
-        if let Some(first) = self.store.find_command(&command_id).await? {
+        // A fresh id cannot have been used: only a caller's key can come back.
+        if req.idempotency_key.is_some()
+            && let Some(first) = self.store.find_command(&command_id).await?
+        {
             return self.replay(&req, first);
         }
         for _ in 0..CONFLICT_RETRIES {

@@ -3,10 +3,10 @@
 //! Every append goes through a channel to this single thread. It takes the first waiting
 //! request, then everything else already queued (up to a batch limit), decides each one —
 //! idempotency, expected version, seq and version numbers, the hash chain — writes the
-//! batch's events and the new chain head with one atomic `apply_batch`, has the
-//! [`Syncer`] make it durable with one flush + fdatasync
-//! ([`Durability`](super::durability::Durability)), publishes the new durable head, and only
-//! then answers every caller. While one batch is being synced the next one queues up, so the
+//! batch's events and the new chain head with one atomic `apply_batch`, makes it durable with
+//! one flush + fdatasync ([`Durability`](super::durability::Durability)) — on the [`Syncer`]
+//! thread while it writes index entries, by itself when it has none to write —, publishes
+//! the new durable head, and only then answers every caller. While one batch is being synced the next one queues up, so the
 //! fsync is paid once per batch, not per event.
 //!
 //! The derived index entries of a batch (see [`indexer`](super::indexer)) are written by this
@@ -190,9 +190,22 @@ impl Writer {
         batch.insert(layout::HEAD_KEY, &layout::encode_head(&self.head)[..]);
         self.shared.log.apply_batch(batch)?;
         let written = started.elapsed();
-        syncer.begin();
-        let indexed = self.index_behind();
-        let (flush, fsync) = syncer.wait()?;
+        let (indexed, (flush, fsync)) = if self.behind.is_some() {
+            syncer.begin();
+            let indexed = self.index_behind();
+            (indexed, syncer.wait()?)
+        } else {
+            // Nothing to do while the sync runs (the writer indexed while it was idle, as it
+            // is under light load): sync here and spare two hand-offs between threads.
+            (
+                Ok(()),
+                self.shared
+                    .durability
+                    .lock()
+                    .unwrap()
+                    .commit(&self.shared.db)?,
+            )
+        };
         // The batch is durable whatever happened to the index: answer it, refuse what follows.
         if let Err(e) = indexed {
             tracing::error!(error = %e, "indexing failed; the store refuses further writes");
