@@ -24,8 +24,18 @@ async fn written_log(dir: &Path) {
     }
 }
 
+/// Takes one event out of the chunk holding it: the events after it move up a place.
+fn remove_event(dir: &Path, seq: u64) {
+    tamper(dir, |t| {
+        let mut chunk = RawChunk::holding(t, seq);
+        let i = chunk.index_of(seq);
+        chunk.records.remove(i);
+        chunk.store(t);
+    });
+}
+
 fn first_break(dir: &Path, from: Option<Checkpoint>) -> ChainBreak {
-    let report = SledStore::verify_offline(dir, from).unwrap();
+    let report = when_free(|| SledStore::verify_offline(dir, from)).unwrap();
     report.first_break.expect("the tampering is detected")
 }
 
@@ -48,7 +58,7 @@ fn refused_at(dir: &Path) -> ChainBreak {
 async fn an_intact_log_verifies_from_genesis_and_from_a_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     written_log(dir.path()).await;
-    let report = SledStore::verify_offline(dir.path(), None).unwrap();
+    let report = when_free(|| SledStore::verify_offline(dir.path(), None)).unwrap();
     assert!(report.is_ok(), "{report:?}");
     assert_eq!(report.checked, EVENTS);
     let store = open(dir.path());
@@ -120,12 +130,7 @@ async fn a_changed_hash_is_reported_at_its_seq() {
 async fn a_missing_event_is_reported_at_its_seq() {
     let dir = tempfile::tempdir().unwrap();
     written_log(dir.path()).await;
-    tamper(dir.path(), |t| {
-        let mut chunk = RawChunk::holding(t, 62);
-        let i = chunk.index_of(62);
-        chunk.records.remove(i);
-        chunk.store(t);
-    });
+    remove_event(dir.path(), 62);
     let b = first_break(dir.path(), None);
     assert_eq!((b.seq, b.kind), (62, BreakKind::OutOfSequence));
 }
@@ -134,12 +139,7 @@ async fn a_missing_event_is_reported_at_its_seq() {
 async fn readers_stop_at_an_event_out_of_place_and_never_hand_it_over() {
     let dir = tempfile::tempdir().unwrap();
     written_log(dir.path()).await;
-    tamper(dir.path(), |t| {
-        let mut chunk = RawChunk::holding(t, 30);
-        let i = chunk.index_of(30);
-        chunk.records.remove(i);
-        chunk.store(t);
-    });
+    remove_event(dir.path(), 30);
     // Far enough from the tail for the store to open; seq 31 now sits where 30 belongs.
     let store = open(dir.path());
     let err = store.read_all(1, 1000).await.unwrap_err();
@@ -225,9 +225,7 @@ async fn a_truncated_tail_is_reported_at_the_first_missing_seq_and_refused_at_op
     tamper(dir.path(), |t| truncate_after(t, 110));
     let b = first_break(dir.path(), None);
     assert_eq!((b.seq, b.kind), (111, BreakKind::Missing));
-    let refused = SledStore::open(dir.path(), StoreOptions::default())
-        .err()
-        .expect("refused");
+    let refused = open_when_free(dir.path()).err().expect("refused");
     let message = refused.to_string();
     assert!(
         message.contains("seq 111") && message.contains("refusing"),
@@ -249,7 +247,7 @@ fn truncate_after(t: &sled::Tree, last: u64) {
 async fn a_tail_truncated_together_with_its_head_is_caught_by_a_trusted_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     written_log(dir.path()).await;
-    let trusted = SledStore::verify_offline(dir.path(), None)
+    let trusted = when_free(|| SledStore::verify_offline(dir.path(), None))
         .unwrap()
         .verified_through;
     tamper(dir.path(), |t| {
@@ -260,7 +258,11 @@ async fn a_tail_truncated_together_with_its_head_is_caught_by_a_trusted_checkpoi
         t.insert(b"h", head).unwrap();
     });
     // Consistent with itself, so only the checkpoint kept elsewhere can tell.
-    assert!(SledStore::verify_offline(dir.path(), None).unwrap().is_ok());
+    assert!(
+        when_free(|| SledStore::verify_offline(dir.path(), None))
+            .unwrap()
+            .is_ok()
+    );
     let b = first_break(dir.path(), Some(trusted));
     assert_eq!((b.seq, b.kind), (EVENTS, BreakKind::Missing));
 }

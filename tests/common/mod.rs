@@ -46,13 +46,20 @@ pub fn open(dir: &std::path::Path) -> SledStore {
 }
 
 /// Opens the store once whoever opened the log last (a test tampering with it through sled)
-/// has let go of sled's file lock, which on a loaded machine can take a moment: a few seconds
-/// at most. Any other outcome is returned as it is.
+/// has let go of sled's file lock. Any other outcome is returned as it is.
 pub fn open_when_free(dir: &std::path::Path) -> Result<SledStore, duban::store::StoreError> {
+    when_free(|| SledStore::open(dir, StoreOptions::default()))
+}
+
+/// Runs `open` (anything that opens the log) again while sled's file lock is still held by
+/// whoever opened it last, which on a loaded machine can take a moment: a few seconds at most.
+pub fn when_free<T>(
+    mut open: impl FnMut() -> Result<T, duban::store::StoreError>,
+) -> Result<T, duban::store::StoreError> {
     let mut tries = 0;
     loop {
-        match SledStore::open(dir, StoreOptions::default()) {
-            Err(e) if tries < 100 && e.to_string().contains("lock") => {
+        match open() {
+            Err(e) if tries < 100 && e.to_string().contains("could not acquire lock") => {
                 tries += 1;
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
