@@ -10,8 +10,8 @@
 //! `cargo bench --bench projection` (`-- --projects 2000 --events 200000` for a quick run;
 //! `-- --data-dir PATH` to keep the filled log and reuse it, leaving out the notifier's run,
 //! which would add to it; `-- --served-only` for the service's figures alone, `-- --rebuild-only`
-//! for the rebuild's). The service
-//! inherits the environment, so `DUBAN_CACHE_MB=16 cargo bench …` measures other settings.
+//! for the rebuild's). The service inherits the environment, so `DUBAN_CACHE_MB=16 cargo
+//! bench …` measures other settings.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -149,11 +149,11 @@ fn day_with_overdue_share(projects: u64, share: f64) -> NaiveDate {
         .unwrap()
 }
 
-async fn in_process(dir: &std::path::Path, projects: u64) {
+/// The rebuild, then (unless `rebuild_only`) the queries, in this process.
+async fn in_process(dir: &std::path::Path, projects: u64, rebuild_only: bool) {
     let store = SledStore::open(dir, StoreOptions::default()).unwrap();
     let models = ReadModels::open(&dir.join("projections")).unwrap();
     let mut rates = Vec::new();
-    let rebuild_only = std::env::args().any(|a| a == "--rebuild-only");
     for run in 0..RUNS {
         let r = rebuild(&store, &models).await.unwrap();
         println!("  rebuild {run}: {} events in {:.2} s", r.events, r.seconds);
@@ -457,8 +457,9 @@ fn main() {
         rt.block_on(served(&dir, projects));
         return;
     }
-    rt.block_on(in_process(&dir, projects));
-    if args.iter().any(|a| a == "--rebuild-only") {
+    let rebuild_only = args.iter().any(|a| a == "--rebuild-only");
+    rt.block_on(in_process(&dir, projects, rebuild_only));
+    if rebuild_only {
         return;
     }
     if kept.is_none() {

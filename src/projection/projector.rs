@@ -196,16 +196,9 @@ pub async fn rebuild<S: EventStore>(
     })
 }
 
-/// Runs of decoded events from `from` to the durable head, read on a thread of its own.
-struct DecodedRuns {
-    rx: mpsc::Receiver<Result<Vec<Decoded>, StoreError>>,
-}
-
-impl DecodedRuns {
-    async fn recv(&mut self) -> Option<Result<Vec<Decoded>, StoreError>> {
-        self.rx.recv().await
-    }
-}
+/// Runs of decoded events from `from` to the durable head, read on a thread of its own and
+/// ended by an empty run.
+type DecodedRuns = mpsc::Receiver<Result<Vec<Decoded>, StoreError>>;
 
 fn read_decoded<S: EventStore>(store: S, from: u64) -> Result<DecodedRuns, ProjectionError> {
     // A few runs ahead of the fold, no more: memory stays bounded.
@@ -234,5 +227,5 @@ fn read_decoded<S: EventStore>(store: S, from: u64) -> Result<DecodedRuns, Proje
                 }
             }
         })?;
-    Ok(DecodedRuns { rx })
+    Ok(rx)
 }

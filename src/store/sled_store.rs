@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, mpsc};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{oneshot, watch};
@@ -99,6 +100,12 @@ impl Shared {
         self.durable.send_replace(head.seq);
     }
 
+    /// Flushes sled and forces what it wrote to stable storage (see [`Durability`]); returns
+    /// the time spent in the flush and in the fsyncs.
+    pub fn make_durable(&self) -> Result<(Duration, Duration), StoreError> {
+        self.durability.lock().unwrap().commit(&self.db)
+    }
+
     /// The stream's current version from its index (0: no such stream).
     pub fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
         match self
@@ -124,7 +131,8 @@ impl Shared {
     }
 }
 
-/// Never hand a reader a log with a hole or a stranger in it.
+/// The break a reader reports for a record that is not the event its place calls for: a
+/// reader is never handed a log with a hole or a stranger in it.
 fn out_of_sequence(expected: u64, found: u64) -> StoreError {
     StoreError::Corrupt(ChainBreak {
         seq: expected,

@@ -6,8 +6,8 @@
 //! batch's events and the new chain head with one atomic `apply_batch`, makes it durable with
 //! one flush + fdatasync ([`Durability`](super::durability::Durability)) — on the [`Syncer`]
 //! thread while it writes index entries, by itself when it has none to write —, publishes
-//! the new durable head, and only then answers every caller. While one batch is being synced the next one queues up, so the
-//! fsync is paid once per batch, not per event.
+//! the new durable head, and only then answers every caller. While one batch is being synced
+//! the next one queues up, so the fsync is paid once per batch, not per event.
 //!
 //! The derived index entries of a batch (see [`indexer`](super::indexer)) are written by this
 //! same thread while the *next* batch is being synced — or at once when nothing is waiting —
@@ -197,14 +197,7 @@ impl Writer {
         } else {
             // Nothing to do while the sync runs (the writer indexed while it was idle, as it
             // is under light load): sync here and spare two hand-offs between threads.
-            (
-                Ok(()),
-                self.shared
-                    .durability
-                    .lock()
-                    .unwrap()
-                    .commit(&self.shared.db)?,
-            )
+            (Ok(()), self.shared.make_durable()?)
         };
         // The batch is durable whatever happened to the index: answer it, refuse what follows.
         if let Err(e) = indexed {
@@ -370,7 +363,7 @@ impl Syncer {
             .name("duban-log-sync".into())
             .spawn(move || {
                 for () in requests {
-                    let outcome = shared.durability.lock().unwrap().commit(&shared.db);
+                    let outcome = shared.make_durable();
                     if finished.send(outcome).is_err() {
                         return;
                     }

@@ -53,9 +53,7 @@ pub fn open_when_free(dir: &std::path::Path) -> Result<SledStore, duban::store::
 
 /// Runs `open` (anything that opens the log) again while sled's file lock is still held by
 /// whoever opened it last, which on a loaded machine can take a moment: a few seconds at most.
-pub fn when_free<T>(
-    mut open: impl FnMut() -> Result<T, duban::store::StoreError>,
-) -> Result<T, duban::store::StoreError> {
+pub fn when_free<T, E: std::fmt::Display>(mut open: impl FnMut() -> Result<T, E>) -> Result<T, E> {
     let mut tries = 0;
     loop {
         match open() {
@@ -71,18 +69,9 @@ pub fn when_free<T>(
 /// The one sled tree holding the log, opened directly: for tampering with it in tests.
 pub fn raw_tree(dir: &std::path::Path) -> (sled::Db, sled::Tree) {
     // The store just dropped lets go of sled's file lock once sled's own flusher thread has
-    // stopped, which on a loaded machine can take a moment: wait for it, a few seconds at most.
-    let mut tries = 0;
-    let db = loop {
-        match sled::open(dir) {
-            Ok(db) => break db,
-            Err(_) if tries < 100 => {
-                tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            Err(e) => panic!("cannot open the log directly: {e}"),
-        }
-    };
+    // stopped.
+    let db = when_free(|| sled::open(dir))
+        .unwrap_or_else(|e| panic!("cannot open the log directly: {e}"));
     let tree = db.open_tree("log").unwrap();
     (db, tree)
 }
