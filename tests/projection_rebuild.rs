@@ -296,3 +296,172 @@ async fn a_rebuild_after_an_interrupted_one_keeps_what_it_built() {
     assert_eq!(models.generations(), vec![format!("views-{}", current + 1)]);
     assert_eq!(models.projects().count(), 3);
 }
+
+/// The overdue total as a pass over the due-date index would count it.
+fn counted(models: &ReadModels, day: chrono::NaiveDate, d: Option<&DepartmentCode>) -> u64 {
+    models
+        .open_due(None, day.pred_opt())
+        .map(Result::unwrap)
+        .filter(|r| !r.entry.held_on(day))
+        .filter(|r| d.is_none_or(|d| r.entry.responsible.contains(d)))
+        .count() as u64
+}
+
+/// Compares the stored counts with a pass over the index, for every department and for
+/// days before, inside and after the holds of `history`.
+fn assert_counts_agree(models: &ReadModels, when: &str) {
+    let depts = [
+        None,
+        Some(dept(LEAD)),
+        Some(dept(SUPPORT)),
+        Some(dept("SXJYT")),
+    ];
+    let mut days = vec![date("2018-01-01"), date("2018-09-30"), date("2018-10-01")];
+    days.extend(
+        models
+            .open_due(None, None)
+            .map(|r| r.unwrap().due)
+            .flat_map(|d| [d, d.succ_opt().unwrap()]),
+    );
+    for day in days {
+        for d in &depts {
+            assert_eq!(
+                models.overdue_total(day, d.as_ref()).unwrap(),
+                counted(models, day, d.as_ref()),
+                "{when}: overdue on {day} for {d:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overdue_counts_follow_every_change_to_the_due_date_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path(), StoreOptions::default()).unwrap();
+    let models = ReadModels::open(&dir.path().join("projections")).unwrap();
+    let projector = Projector::spawn(store.clone(), models.clone()).unwrap();
+    let d = Dispatcher::new(store.clone(), policies());
+    history(&d, 0..6).await;
+    wait_until_caught_up(&models, &store).await;
+    assert!(models.overdue_total(date("2018-10-01"), None).unwrap() > 0);
+    assert_counts_agree(&models, "after the history");
+
+    // A due date moved, a milestone for two departments, a hold on a whole project lifted
+    // again, a project closed: each moves rows in or out of the index or changes them.
+    let office = || actor("office", None);
+    let p = |i: u128| ProjectId(Uuid::from_u128(1000 + i));
+    let m = |i: u128, k: u128| MilestoneId(Uuid::from_u128(i * 10 + k + 1));
+    let revise = Command::RevisePlan {
+        change: PlanChange::DueDate {
+            milestone_id: m(1, 2),
+            to: date("2019-03-01"),
+        },
+        reason: "调整".into(),
+    };
+    run(&d, p(1), revise, office()).await;
+    let shared = Command::ScheduleMilestone {
+        milestone_id: MilestoneId(Uuid::from_u128(9_001)),
+        title: "联合节点".into(),
+        due_date: date("2018-07-02"),
+        responsible_departments: vec![dept(LEAD), dept(SUPPORT)],
+    };
+    run(&d, p(4), shared, office()).await;
+    let hold = |milestone_id| Command::PlaceHold {
+        kind: HoldKind::Suspended,
+        milestone_id,
+        approver: "wang".into(),
+        reason: "整体暂缓".into(),
+        expires_on: date("2018-12-31"),
+    };
+    run(&d, p(5), hold(None), office()).await;
+    run(&d, p(2), hold(None), office()).await;
+    let lift = Command::LiftHold {
+        kind: HoldKind::Suspended,
+        milestone_id: None,
+        approver: "wang".into(),
+        reason: "恢复".into(),
+    };
+    run(&d, p(2), lift, office()).await;
+    let close = Command::CloseCycle {
+        reason: "周期结束".into(),
+    };
+    run(&d, p(3), close, office()).await;
+    wait_until_caught_up(&models, &store).await;
+    assert_counts_agree(&models, "after the changes");
+    let shared_dept = models
+        .overdue_total(date("2018-07-03"), Some(&dept(SUPPORT)))
+        .unwrap();
+    assert_eq!(
+        shared_dept, 1,
+        "only the joint milestone is the supporting department's"
+    );
+
+    // The counts are part of what a rebuild reproduces.
+    let live = models.dump().unwrap();
+    assert!(live.keys().any(|k| k[0] == b'c') && live.keys().any(|k| k[0] == b'h'));
+    projector.rebuild().await.unwrap();
+    assert!(
+        live == models.dump().unwrap(),
+        "a rebuild reproduces the counts"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_written_before_the_counts_existed_are_counted_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let projections = dir.path().join("projections");
+    let before = {
+        let store = SledStore::open(dir.path(), StoreOptions::default()).unwrap();
+        let models = ReadModels::open(&projections).unwrap();
+        let projector = Projector::spawn(store.clone(), models.clone()).unwrap();
+        history(&Dispatcher::new(store.clone(), policies()), 0..6).await;
+        wait_until_caught_up(&models, &store).await;
+        let dump = models.dump().unwrap();
+        models.flush().unwrap();
+        store.close();
+        projector.join();
+        dump
+    };
+    {
+        // What an older release left: no counts, no hold rows, no layout mark.
+        let db = raw_sled(&projections);
+        let name = db
+            .open_tree("meta")
+            .unwrap()
+            .get("current")
+            .unwrap()
+            .unwrap();
+        let tree = db.open_tree(name).unwrap();
+        let older: Vec<_> = tree
+            .iter()
+            .keys()
+            .map(Result::unwrap)
+            .filter(|k| k[0] == b'c' || k[0] == b'h' || &k[..] == b"_layout")
+            .collect();
+        assert!(!older.is_empty());
+        for k in older {
+            tree.remove(k).unwrap();
+        }
+        db.flush().unwrap();
+    }
+    let models = ReadModels::open(&projections).unwrap();
+    assert!(
+        before == models.dump().unwrap(),
+        "counted again as they were"
+    );
+    assert_counts_agree(&models, "after the upgrade");
+}
+
+/// sled's own handle on the models, once the process let go of their files.
+fn raw_sled(path: &std::path::Path) -> sled::Db {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}

@@ -12,11 +12,20 @@
 //! ```text
 //! p <project id>                            → the project's record (JSON)
 //! o <due day> <project id> <milestone id>   → an open milestone, by due date (JSON)
+//! h <due day> <project id> <milestone id>   → that open milestone is under a hold (empty)
+//! c 0x00 <due day>                          → how many open milestones are due that day (u64)
+//! c <department code> 0x00 <due day>        → how many of them the department answers for
 //! d <department code> 0x00 <project id>     → the department is on the project
 //! n <dedup key>                             → a decided notice and its delivery (JSON)
 //! q <dedup key>                             → the notice is not sent yet (the outbox queue)
 //! _position                                 → the last seq folded in (u64, big-endian)
+//! _layout                                   → the layout of the keys above (u32, big-endian)
 //! ```
+//!
+//! The counts and the hold rows let the overdue list say how many milestones are overdue on a
+//! day without reading them: a sum over at most one row per due day, less the few held rows
+//! whose hold is in force that day. The projector keeps them in the same atomic batch as the
+//! due-date rows they count.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -33,6 +42,9 @@ use crate::domain::{self, DepartmentCode, Event, MilestoneId, NoticeDue, Project
 use crate::store::{EventStore, EventView, StoreError};
 
 const POSITION_KEY: &[u8] = b"_position";
+const LAYOUT_KEY: &[u8] = b"_layout";
+/// The layout of a generation's keys; 2 added the overdue counts and the hold rows.
+const LAYOUT: u32 = 2;
 const CURRENT_KEY: &[u8] = b"current";
 
 /// An open milestone as the due-date index keeps it: enough to list it without loading the
@@ -118,6 +130,7 @@ impl ReadModels {
             .map(|n| (n, now))
             .collect();
         let tree = db.open_tree(&name)?;
+        ensure_layout(&tree)?;
         let position = read_position(&tree)?;
         Ok(Arc::new(Self {
             db,
@@ -196,6 +209,32 @@ impl ReadModels {
         })
     }
 
+    /// How many open milestones were due before `day` and are not silenced by a hold in force
+    /// on it: all of them, or those `dept` answers for. Reads the counts of each due day and
+    /// the held rows, not the milestones.
+    pub fn overdue_total(
+        &self,
+        day: NaiveDate,
+        dept: Option<&DepartmentCode>,
+    ) -> Result<u64, ProjectionError> {
+        let tree = self.tree();
+        let mut total = 0u64;
+        for kv in tree.range(count_prefix(dept)..count_key(dept, day)) {
+            total += count_value(&kv?.1)?;
+        }
+        for k in tree.range(b"h".to_vec()..day_key(b'h', day)).keys() {
+            let mut open = k?.to_vec();
+            open[0] = b'o';
+            // The row may have left the index since the count was read.
+            let Some(v) = tree.get(&open)? else { continue };
+            let row = decode_open(&open, &v)?;
+            if row.entry.held_on(day) && dept.is_none_or(|d| row.entry.responsible.contains(d)) {
+                total = total.saturating_sub(1);
+            }
+        }
+        Ok(total)
+    }
+
     /// A notice in the outbox, sent or not.
     pub fn notice(&self, dedup_key: &str) -> Result<Option<OutboxEntry>, ProjectionError> {
         match self.tree().get(outbox_key(dedup_key))? {
@@ -256,7 +295,9 @@ impl ReadModels {
             .expect("not poisoned")
             .retain(|(retired, _)| &**retired != name.as_bytes());
         self.db.drop_tree(name.as_bytes())?;
-        Ok(self.db.open_tree(name.as_bytes())?)
+        let tree = self.db.open_tree(name.as_bytes())?;
+        tree.insert(LAYOUT_KEY, &LAYOUT.to_be_bytes())?;
+        Ok(tree)
     }
 
     /// Makes a rebuilt generation the current one and drops the old.
@@ -372,6 +413,133 @@ fn open_key(due: NaiveDate, project: ProjectId, milestone: MilestoneId) -> Vec<u
     k.extend_from_slice(project.0.as_bytes());
     k.extend_from_slice(milestone.0.as_bytes());
     k
+}
+
+/// Where the counts of all open milestones (`None`) or of one department's begin.
+fn count_prefix(dept: Option<&DepartmentCode>) -> Vec<u8> {
+    let mut k = vec![b'c'];
+    if let Some(d) = dept {
+        k.extend_from_slice(d.as_str().as_bytes());
+    }
+    k.push(0);
+    k
+}
+
+fn count_key(dept: Option<&DepartmentCode>, due: NaiveDate) -> Vec<u8> {
+    let mut k = count_prefix(dept);
+    k.extend_from_slice(&(due.num_days_from_ce() as u32).to_be_bytes());
+    k
+}
+
+fn count_value(v: &[u8]) -> Result<u64, ProjectionError> {
+    v.try_into()
+        .map(u64::from_be_bytes)
+        .map_err(|_| ProjectionError::Corrupt("a count is not 8 bytes".into()))
+}
+
+/// The hold row of a due-date row: the same key under `h`.
+fn held_key(open_key: &[u8]) -> Vec<u8> {
+    let mut k = open_key.to_vec();
+    k[0] = b'h';
+    k
+}
+
+/// Changes to the overdue counts, gathered over one write, and the hold rows they call for.
+#[derive(Default)]
+struct DueCounts(BTreeMap<Vec<u8>, i64>);
+
+impl DueCounts {
+    /// A due-date row entering (`delta` 1) or leaving (`delta` -1) the index.
+    fn row(
+        &mut self,
+        batch: &mut sled::Batch,
+        key: &[u8],
+        value: &[u8],
+        delta: i64,
+    ) -> Result<(), ProjectionError> {
+        let row = decode_open(key, value)?;
+        *self.0.entry(count_key(None, row.due)).or_default() += delta;
+        let mut depts: Vec<&DepartmentCode> = row.entry.responsible.iter().collect();
+        depts.sort();
+        depts.dedup();
+        for d in depts {
+            *self.0.entry(count_key(Some(d), row.due)).or_default() += delta;
+        }
+        if !row.entry.hold_expires.is_empty() {
+            if delta > 0 {
+                batch.insert(held_key(key), Vec::new());
+            } else {
+                batch.remove(held_key(key));
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the changes to the stored counts, in `batch`.
+    fn apply(self, tree: &sled::Tree, batch: &mut sled::Batch) -> Result<(), ProjectionError> {
+        for (key, delta) in self.0 {
+            if delta == 0 {
+                continue;
+            }
+            let stored = match tree.get(&key)? {
+                Some(v) => count_value(&v)?,
+                None => 0,
+            };
+            let count = stored as i64 + delta;
+            if count < 0 {
+                tracing::error!(
+                    ?key,
+                    stored,
+                    delta,
+                    "an overdue count would fall below zero; kept at zero"
+                );
+            }
+            if count <= 0 {
+                batch.remove(key);
+            } else {
+                batch.insert(key, (count as u64).to_be_bytes().to_vec());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Brings a generation written by an older layout up to this one: the overdue counts and the
+/// hold rows are derived from its due-date rows, in one atomic batch with the new layout mark.
+fn ensure_layout(tree: &sled::Tree) -> Result<(), ProjectionError> {
+    let found = match tree.get(LAYOUT_KEY)? {
+        Some(v) if v.len() == 4 => u32::from_be_bytes(v.as_ref().try_into().expect("4 bytes")),
+        Some(_) => 0,
+        None => 1,
+    };
+    if found == LAYOUT {
+        return Ok(());
+    }
+    tracing::info!(
+        tree = %String::from_utf8_lossy(&tree.name()),
+        found,
+        layout = LAYOUT,
+        "counting the due-date index for the overdue counts"
+    );
+    let mut batch = sled::Batch::default();
+    for prefix in [b"c", b"h"] {
+        for k in tree.scan_prefix(prefix).keys() {
+            batch.remove(k?);
+        }
+    }
+    let mut counts = DueCounts::default();
+    for kv in tree.range(b"o".to_vec()..b"p".to_vec()) {
+        let (k, v) = kv?;
+        counts.row(&mut batch, &k, &v, 1)?;
+    }
+    for (key, count) in counts.0 {
+        if count > 0 {
+            batch.insert(key, (count as u64).to_be_bytes().to_vec());
+        }
+    }
+    batch.insert(LAYOUT_KEY, &LAYOUT.to_be_bytes());
+    tree.apply_batch(batch)?;
+    Ok(())
 }
 
 fn dept_prefix(dept: &DepartmentCode) -> Vec<u8> {
@@ -588,10 +756,23 @@ impl Folder {
     /// which projects' records it wrote, at which versions.
     pub fn write(&mut self, tree: &sled::Tree) -> Result<Written, ProjectionError> {
         let mut batch = sled::Batch::default();
+        let mut counts = DueCounts::default();
         let mut projects = Vec::with_capacity(self.touched.len());
         for (id, (old, record)) in self.touched.drain() {
             projects.push((id, record.version));
             let rows = index_rows(&record);
+            // A due-date row that changed leaves the counts as it was and enters them as it
+            // is: its due day, departments or holds may be what changed.
+            for (k, v) in old.iter().filter(|(k, _)| k.first() == Some(&b'o')) {
+                if rows.get(k) != Some(v) {
+                    counts.row(&mut batch, k, v, -1)?;
+                }
+            }
+            for (k, v) in rows.iter().filter(|(k, _)| k.first() == Some(&b'o')) {
+                if old.get(k) != Some(v) {
+                    counts.row(&mut batch, k, v, 1)?;
+                }
+            }
             for gone in old.keys().filter(|k| !rows.contains_key(*k)) {
                 batch.remove(gone.as_slice());
             }
@@ -612,6 +793,7 @@ impl Folder {
             }
             batch.insert(outbox_key(&key), serde_json::to_vec(&entry)?);
         }
+        counts.apply(tree, &mut batch)?;
         batch.insert(POSITION_KEY, &self.position.to_be_bytes());
         tree.apply_batch(batch)?;
         self.pending = 0;

@@ -50,7 +50,9 @@ pub struct OverduePage {
     pub items: Vec<OverdueItem>,
 }
 
-/// One page of [`overdue`]: only the rows on it are built.
+/// One page of [`overdue`]: only the rows up to the end of the page are read; the total
+/// comes from the counts of each due day ([`ReadModels::overdue_total`]), so it costs the
+/// same whether a hundred milestones are overdue or a hundred thousand.
 pub fn overdue_page(
     models: &ReadModels,
     day: Day,
@@ -68,8 +70,13 @@ pub fn overdue_page(
     let Some(yesterday) = day.date.pred_opt() else {
         return Ok(out);
     };
+    out.total = usize::try_from(models.overdue_total(day.date, dept)?).unwrap_or(usize::MAX);
     let skip = (page.max(1) - 1).saturating_mul(per_page);
+    let mut seen = 0usize;
     for row in models.open_due(None, Some(yesterday)) {
+        if out.items.len() >= per_page {
+            break;
+        }
         let row = row?;
         if row.entry.held_on(day.date) {
             continue;
@@ -77,8 +84,8 @@ pub fn overdue_page(
         if dept.is_some_and(|d| !row.entry.responsible.contains(d)) {
             continue;
         }
-        out.total += 1;
-        if out.total <= skip || out.items.len() >= per_page {
+        seen += 1;
+        if seen <= skip {
             continue;
         }
         out.items.push(OverdueItem {
