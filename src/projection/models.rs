@@ -10,7 +10,7 @@
 //! still be in it (after a restart, the projector drops what the stopped process left). Keys:
 //!
 //! ```text
-//! p <project id>                            → the project's record (JSON)
+//! p <project id>                            → the project's record (JSON, zstd-compressed)
 //! o <due day> <project id> <milestone id>   → an open milestone, by due date (JSON)
 //! h <due day> <project id> <milestone id>   → that open milestone is under a hold (empty)
 //! c 0x00 <due day>                          → how many open milestones are due that day (u64)
@@ -43,8 +43,9 @@ use crate::store::{EventStore, EventView, StoreError};
 
 const POSITION_KEY: &[u8] = b"_position";
 const LAYOUT_KEY: &[u8] = b"_layout";
-/// The layout of a generation's keys; 2 added the overdue counts and the hold rows.
-const LAYOUT: u32 = 2;
+/// The layout of a generation's keys; 2 added the overdue counts and the hold rows, 3
+/// compresses the records (a record still in JSON is read as such).
+const LAYOUT: u32 = 3;
 const CURRENT_KEY: &[u8] = b"current";
 
 /// An open milestone as the due-date index keeps it: enough to list it without loading the
@@ -172,7 +173,7 @@ impl ReadModels {
     pub fn projects(&self) -> impl Iterator<Item = Result<ProjectRecord, ProjectionError>> {
         self.tree().scan_prefix(b"p").map(|kv| {
             let (_, v) = kv?;
-            Ok(serde_json::from_slice(&v)?)
+            decode_record(&v)
         })
     }
 
@@ -452,7 +453,7 @@ impl DueCounts {
     /// A due-date row entering (`delta` 1) or leaving (`delta` -1) the index.
     fn row(
         &mut self,
-        batch: &mut sled::Batch,
+        changes: &mut Changes,
         key: &[u8],
         value: &[u8],
         delta: i64,
@@ -467,16 +468,16 @@ impl DueCounts {
         }
         if !row.entry.hold_expires.is_empty() {
             if delta > 0 {
-                batch.insert(held_key(key), Vec::new());
+                changes.insert(held_key(key), Vec::new());
             } else {
-                batch.remove(held_key(key));
+                changes.remove(held_key(key));
             }
         }
         Ok(())
     }
 
-    /// Adds the changes to the stored counts, in `batch`.
-    fn apply(self, tree: &sled::Tree, batch: &mut sled::Batch) -> Result<(), ProjectionError> {
+    /// Adds the changes to the stored counts, in `changes`.
+    fn apply(self, tree: &sled::Tree, changes: &mut Changes) -> Result<(), ProjectionError> {
         for (key, delta) in self.0 {
             if delta == 0 {
                 continue;
@@ -495,9 +496,9 @@ impl DueCounts {
                 );
             }
             if count <= 0 {
-                batch.remove(key);
+                changes.remove(key);
             } else {
-                batch.insert(key, (count as u64).to_be_bytes().to_vec());
+                changes.insert(key, (count as u64).to_be_bytes().to_vec());
             }
         }
         Ok(())
@@ -521,25 +522,23 @@ fn ensure_layout(tree: &sled::Tree) -> Result<(), ProjectionError> {
         layout = LAYOUT,
         "counting the due-date index for the overdue counts"
     );
-    let mut batch = sled::Batch::default();
+    let mut changes = Changes::default();
     for prefix in [b"c", b"h"] {
         for k in tree.scan_prefix(prefix).keys() {
-            batch.remove(k?);
+            changes.remove(k?.to_vec());
         }
     }
     let mut counts = DueCounts::default();
     for kv in tree.range(b"o".to_vec()..b"p".to_vec()) {
         let (k, v) = kv?;
-        counts.row(&mut batch, &k, &v, 1)?;
+        counts.row(&mut changes, &k, &v, 1)?;
     }
     for (key, count) in counts.0 {
         if count > 0 {
-            batch.insert(key, (count as u64).to_be_bytes().to_vec());
+            changes.insert(key, (count as u64).to_be_bytes().to_vec());
         }
     }
-    batch.insert(LAYOUT_KEY, &LAYOUT.to_be_bytes());
-    tree.apply_batch(batch)?;
-    Ok(())
+    changes.apply(tree, usize::MAX, (LAYOUT_KEY, &LAYOUT.to_be_bytes()))
 }
 
 fn dept_prefix(dept: &DepartmentCode) -> Vec<u8> {
@@ -573,9 +572,57 @@ fn decode_open(k: &[u8], v: &[u8]) -> Result<OpenMilestone, ProjectionError> {
 
 fn get_record(tree: &sled::Tree, id: ProjectId) -> Result<Option<ProjectRecord>, ProjectionError> {
     match tree.get(project_key(id))? {
-        Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
+        Some(v) => Ok(Some(decode_record(&v)?)),
         None => Ok(None),
     }
+}
+
+/// The most a stored record may inflate to: far above any real project's.
+const RECORD_MAX_BYTES: usize = 64 << 20;
+
+thread_local! {
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A record as stored: its JSON, compressed with zstd at level 1. The JSON of a record
+/// repeats its field names for every milestone and compresses about sevenfold, and the
+/// compressed bytes are what sled writes, logs and keeps in its cache.
+fn encode_record(record: &ProjectRecord) -> Result<Vec<u8>, ProjectionError> {
+    let json = serde_json::to_vec(record)?;
+    COMPRESSOR.with(|c| {
+        let mut c = c.borrow_mut();
+        let c = match &mut *c {
+            Some(c) => c,
+            empty => empty.insert(zstd::bulk::Compressor::new(1)?),
+        };
+        Ok(c.compress(&json)?)
+    })
+}
+
+/// Reads a stored record: compressed by [`encode_record`], or the plain JSON that models
+/// of layout 2 and before hold until the record is next written.
+fn decode_record(stored: &[u8]) -> Result<ProjectRecord, ProjectionError> {
+    if stored.first() == Some(&b'{') {
+        return Ok(serde_json::from_slice(stored)?);
+    }
+    let size = zstd::bulk::Decompressor::upper_bound(stored)
+        .filter(|&n| n <= RECORD_MAX_BYTES)
+        .ok_or_else(|| {
+            ProjectionError::Corrupt("a stored record is neither JSON nor zstd".into())
+        })?;
+    let json = DECOMPRESSOR.with(|d| {
+        let mut d = d.borrow_mut();
+        let d = match &mut *d {
+            Some(d) => d,
+            empty => empty.insert(zstd::bulk::Decompressor::new()?),
+        };
+        d.decompress(stored, size)
+            .map_err(|e| ProjectionError::Corrupt(format!("a stored record does not inflate: {e}")))
+    })?;
+    Ok(serde_json::from_slice(&json)?)
 }
 
 /// Index rows: key → value.
@@ -670,6 +717,11 @@ impl Folder {
         self.position
     }
 
+    /// How many projects' records the folder holds, folded since its last write.
+    pub fn held(&self) -> usize {
+        self.touched.len()
+    }
+
     /// Folds events already decoded by [`decode`] (a rebuild decodes on another thread).
     pub fn fold_decoded(
         &mut self,
@@ -755,7 +807,21 @@ impl Folder {
     /// Writes everything folded since the last write, with the position, atomically; says
     /// which projects' records it wrote, at which versions.
     pub fn write(&mut self, tree: &sled::Tree) -> Result<Written, ProjectionError> {
-        let mut batch = sled::Batch::default();
+        self.write_in_parts(tree, usize::MAX)
+    }
+
+    /// Writes like [`write`](Self::write), but in key order, in batches of at most
+    /// `per_batch` keys, the position with the last. Only for a generation nobody reads yet
+    /// (a rebuild's): a crash between two batches leaves it unfinished, never switched to.
+    /// sled keeps every node a batch replaces until the batch ends, and pages nodes out
+    /// beyond its cache: one batch of thousands of records is slow and large, and records
+    /// written out of key order page each leaf in again and again.
+    pub fn write_in_parts(
+        &mut self,
+        tree: &sled::Tree,
+        per_batch: usize,
+    ) -> Result<Written, ProjectionError> {
+        let mut changes = Changes::default();
         let mut counts = DueCounts::default();
         let mut projects = Vec::with_capacity(self.touched.len());
         for (id, (old, record)) in self.touched.drain() {
@@ -765,42 +831,86 @@ impl Folder {
             // is: its due day, departments or holds may be what changed.
             for (k, v) in old.iter().filter(|(k, _)| k.first() == Some(&b'o')) {
                 if rows.get(k) != Some(v) {
-                    counts.row(&mut batch, k, v, -1)?;
+                    counts.row(&mut changes, k, v, -1)?;
                 }
             }
             for (k, v) in rows.iter().filter(|(k, _)| k.first() == Some(&b'o')) {
                 if old.get(k) != Some(v) {
-                    counts.row(&mut batch, k, v, 1)?;
+                    counts.row(&mut changes, k, v, 1)?;
                 }
             }
             for gone in old.keys().filter(|k| !rows.contains_key(*k)) {
-                batch.remove(gone.as_slice());
+                changes.remove(gone.clone());
             }
             // Only the rows that changed: a progress report, the commonest event, changes
             // none of them.
             for (k, v) in rows {
                 if old.get(&k) != Some(&v) {
-                    batch.insert(k, v);
+                    changes.insert(k, v);
                 }
             }
-            batch.insert(project_key(id), serde_json::to_vec(&record)?);
+            changes.insert(project_key(id), encode_record(&record)?);
         }
         for (key, entry) in std::mem::take(&mut self.outbox) {
             if entry.sent.is_some() || entry.dead {
-                batch.remove(pending_key(&key));
+                changes.remove(pending_key(&key));
             } else {
-                batch.insert(pending_key(&key), Vec::new());
+                changes.insert(pending_key(&key), Vec::new());
             }
-            batch.insert(outbox_key(&key), serde_json::to_vec(&entry)?);
+            changes.insert(outbox_key(&key), serde_json::to_vec(&entry)?);
         }
-        counts.apply(tree, &mut batch)?;
-        batch.insert(POSITION_KEY, &self.position.to_be_bytes());
-        tree.apply_batch(batch)?;
+        counts.apply(tree, &mut changes)?;
+        changes.apply(
+            tree,
+            per_batch,
+            (POSITION_KEY, &self.position.to_be_bytes()),
+        )?;
         self.pending = 0;
         Ok(Written {
             position: self.position,
             projects,
         })
+    }
+}
+
+/// What one write changes in a generation, in key order: a value to insert, or `None` to
+/// remove the key. A later change to a key replaces an earlier one.
+#[derive(Default)]
+struct Changes(BTreeMap<Vec<u8>, Option<Vec<u8>>>);
+
+impl Changes {
+    fn insert(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.0.insert(key, Some(value));
+    }
+
+    fn remove(&mut self, key: Vec<u8>) {
+        self.0.insert(key, None);
+    }
+
+    /// Applies the changes in key order, in sled batches of at most `per_batch` keys, with
+    /// `last` in the final batch.
+    fn apply(
+        self,
+        tree: &sled::Tree,
+        per_batch: usize,
+        last: (&[u8], &[u8]),
+    ) -> Result<(), ProjectionError> {
+        let mut batch = sled::Batch::default();
+        let mut in_batch = 0;
+        for (key, value) in self.0 {
+            match value {
+                Some(v) => batch.insert(key, v),
+                None => batch.remove(key),
+            }
+            in_batch += 1;
+            if in_batch >= per_batch {
+                tree.apply_batch(std::mem::take(&mut batch))?;
+                in_batch = 0;
+            }
+        }
+        batch.insert(last.0, last.1);
+        tree.apply_batch(batch)?;
+        Ok(())
     }
 }
 
@@ -857,4 +967,119 @@ pub(super) fn fold_batch<S: EventStore>(
     }
     folder.fold_decoded(tree, &decoded)?;
     Ok(Some(folder.write(tree)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> ProjectRecord {
+        let mut r = ProjectRecord::new(ProjectId(uuid::Uuid::from_u128(7)));
+        r.version = 3;
+        r.position = 42;
+        r
+    }
+
+    #[test]
+    fn a_record_is_stored_compressed_and_read_back_the_same() {
+        let stored = encode_record(&record()).unwrap();
+        assert_ne!(stored.first(), Some(&b'{'), "not plain JSON");
+        assert_eq!(decode_record(&stored).unwrap(), record());
+    }
+
+    #[test]
+    fn a_record_stored_as_plain_json_by_an_older_layout_is_still_read() {
+        let json = serde_json::to_vec(&record()).unwrap();
+        assert_eq!(decode_record(&json).unwrap(), record());
+    }
+
+    /// Registrations and milestones for `projects` projects, one parked, as decoded events.
+    fn events(projects: u128) -> Vec<Decoded> {
+        use crate::domain::*;
+        let lead = DepartmentCode::new("SXEIC").unwrap();
+        let mut out = Vec::new();
+        let mut seq = 0;
+        let mut push = |id: ProjectId, version: u64, event: Event| {
+            seq += 1;
+            out.push(Decoded {
+                at: Position {
+                    seq,
+                    version,
+                    recorded_at: Utc::now(),
+                },
+                event: Some((id, event)),
+            });
+        };
+        for i in 0..projects {
+            let id = ProjectId(uuid::Uuid::from_u128(100 + i));
+            push(
+                id,
+                1,
+                Event::ProjectRegistered(ProjectRegistered {
+                    project_id: id,
+                    name: format!("项目{i}"),
+                    industry: Industry::NewMaterials,
+                    city: City::Taiyuan,
+                    lead_department: lead.clone(),
+                    supporting_departments: vec![],
+                    description: String::new(),
+                    source_section: "四".into(),
+                }),
+            );
+            for k in 0..3u128 {
+                push(
+                    id,
+                    2 + k as u64,
+                    Event::MilestoneScheduled(MilestoneScheduled {
+                        milestone_id: MilestoneId(uuid::Uuid::from_u128(i * 10 + k + 1)),
+                        title: format!("节点{k}"),
+                        due_date: NaiveDate::from_ymd_opt(2018, 1 + k as u32, 1 + i as u32)
+                            .unwrap(),
+                        responsible_departments: vec![lead.clone()],
+                    }),
+                );
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_write_in_many_small_batches_stores_what_one_batch_stores() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let (whole, parts) = (
+            db.open_tree("whole").unwrap(),
+            db.open_tree("parts").unwrap(),
+        );
+        let decoded = events(12);
+        let mut one = Folder::new(&whole).unwrap();
+        one.fold_decoded(&whole, &decoded).unwrap();
+        one.write(&whole).unwrap();
+        let mut many = Folder::new(&parts).unwrap();
+        many.fold_decoded(&parts, &decoded[..20]).unwrap();
+        many.write_in_parts(&parts, 1).unwrap();
+        many.fold_decoded(&parts, &decoded[20..]).unwrap();
+        let written = many.write_in_parts(&parts, 3).unwrap();
+        assert_eq!(written.position, decoded.len() as u64);
+        let all = |t: &sled::Tree| -> Vec<_> { t.iter().map(Result::unwrap).collect() };
+        assert_eq!(all(&whole), all(&parts));
+        assert!(
+            all(&whole).iter().any(|(k, _)| k[0] == b'c'),
+            "counts written"
+        );
+    }
+
+    #[test]
+    fn a_damaged_record_is_an_error_not_a_panic() {
+        let mut stored = encode_record(&record()).unwrap();
+        let last = stored.len() - 1;
+        stored.truncate(last);
+        assert!(matches!(
+            decode_record(&stored),
+            Err(ProjectionError::Corrupt(_))
+        ));
+        assert!(matches!(
+            decode_record(b"\x00\x01"),
+            Err(ProjectionError::Corrupt(_))
+        ));
+    }
 }

@@ -20,8 +20,15 @@ use crate::store::{EventStore, StoreError};
 const CHUNK: usize = 4096;
 /// Events read and folded at a time while rebuilding.
 const REBUILD_CHUNK: usize = 2048;
-/// Events a rebuild folds in memory before writing them out.
-const REBUILD_WRITE_EVERY: usize = 262_144;
+/// A rebuild writes what it folded once it holds this many projects' records in memory, or
+/// has folded [`REBUILD_WRITE_EVERY`] events since its last write, whichever comes first.
+/// Each write costs a project's record once however many of its events it folds, so the
+/// fewer writes the better; the projects bound what it holds in memory.
+const REBUILD_HELD_PROJECTS: usize = 16_384;
+/// Keys a rebuild writes per sled batch (see [`Folder::write_in_parts`]).
+const REBUILD_KEYS_PER_BATCH: usize = 4096;
+/// See [`REBUILD_HELD_PROJECTS`]: bounds the notices held, which projects do not.
+const REBUILD_WRITE_EVERY: usize = 4_194_304;
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RebuildReport {
@@ -176,11 +183,15 @@ pub async fn rebuild<S: EventStore>(
         }
         events += run.len() as u64;
         folder.fold_decoded(&tree, &run)?;
-        if folder.pending >= REBUILD_WRITE_EVERY {
-            written.extend(folder.write(&tree)?.projects);
+        if folder.held() >= REBUILD_HELD_PROJECTS || folder.pending >= REBUILD_WRITE_EVERY {
+            written.extend(
+                folder
+                    .write_in_parts(&tree, REBUILD_KEYS_PER_BATCH)?
+                    .projects,
+            );
         }
     }
-    let last = folder.write(&tree)?;
+    let last = folder.write_in_parts(&tree, REBUILD_KEYS_PER_BATCH)?;
     written.extend(last.projects);
     // The rebuilt records carry the versions the log gives them; noted before the switch so
     // that nothing rendered from the old generation is served after it.
