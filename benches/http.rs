@@ -196,9 +196,13 @@ async fn main() {
         // The command and read paths alone: with the real clock the generated milestones
         // fall due, and the notifier would record and mail notices during the runs.
         notifier: false,
+        // `DUBAN_HUGE_PAGES=true cargo bench --bench http` measures with them.
+        huge_pages: std::env::var("DUBAN_HUGE_PAGES").is_ok_and(|v| v == "true"),
         ..Settings::default()
     };
     settings.jwt.secret = Some(SECRET.into());
+    // As `duban serve` does.
+    duban::startup::apply_process_settings(&settings);
     let app = Application::build(&settings).await.unwrap();
     let port = app.port();
     let base = format!("http://127.0.0.1:{port}/api/v1");

@@ -158,6 +158,7 @@ pub fn main() -> ExitCode {
         Command::Serve => match load(&cli) {
             Ok(s) => {
                 init_tracing(s.log_format);
+                crate::startup::apply_process_settings(&s);
                 match serve(s) {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(e) => fail(e),

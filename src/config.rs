@@ -33,6 +33,10 @@ pub struct Settings {
     /// it runs only on demand: `POST /api/v1/admin/scan` or `duban scan`.
     #[serde(default = "background_default")]
     pub notifier: bool,
+    /// Let the kernel back the service's memory with transparent huge pages. Off by default:
+    /// with a large log they add about 50 MiB resident for a few per cent more reads/s.
+    #[serde(default)]
+    pub huge_pages: bool,
 }
 
 fn background_default() -> bool {
@@ -95,6 +99,7 @@ impl Default for Settings {
             body_limit: 64 * 1024,
             log_format: LogFormat::Pretty,
             notifier: true,
+            huge_pages: false,
         }
     }
 }
@@ -182,7 +187,7 @@ impl Settings {
 /// Only `DUBAN_*` variables that name a setting are read; others (used by tools and tests)
 /// are not mistaken for misspelt settings.
 fn is_setting(key: &figment::value::UncasedStr) -> bool {
-    const KEYS: [&str; 9] = [
+    const KEYS: [&str; 10] = [
         "listen",
         "data_dir",
         "policies_dir",
@@ -192,6 +197,7 @@ fn is_setting(key: &figment::value::UncasedStr) -> bool {
         "body_limit",
         "log_format",
         "notifier",
+        "huge_pages",
     ];
     let key = key.as_str().to_ascii_lowercase();
     KEYS.iter().any(|k| {
@@ -254,6 +260,9 @@ mod tests {
             let s = Settings::load(None).unwrap();
             assert_eq!(s.listen.port(), 9100);
             assert!(s.jwt.secret.unwrap().starts_with("from-the-file"));
+            assert!(!s.huge_pages, "off unless asked for");
+            jail.set_env("DUBAN_HUGE_PAGES", "true");
+            assert!(Settings::load(None).unwrap().huge_pages);
             Ok(())
         });
     }

@@ -23,6 +23,25 @@ pub struct Application {
     projector: Projector,
 }
 
+/// Applies the settings that concern the process rather than the service: transparent huge
+/// pages are turned off (`prctl(PR_SET_THP_DISABLE)`) unless `huge_pages` is set. The
+/// allocator otherwise backs its arenas with 2 MiB pages that stay resident; measured on a
+/// 1M-event log, that is 133 MiB instead of 84 MiB at start-up, for about 8 % more status
+/// reads/s. Call it before the service allocates much: it applies to memory touched after.
+pub fn apply_process_settings(settings: &Settings) {
+    #[cfg(target_os = "linux")]
+    if !settings.huge_pages
+        && let Err(e) = nix::sys::prctl::set_thp_disable(true)
+    {
+        tracing::warn!(
+            error = %e,
+            "could not turn transparent huge pages off; more memory will stay resident"
+        );
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = settings;
+}
+
 impl Application {
     /// Builds the service with the real clock.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {

@@ -33,6 +33,14 @@ async fn serve_answers_then_stops_cleanly_on_sigterm_with_the_log_intact() {
         }
     };
     std::thread::spawn(move || for _ in lines {});
+    #[cfg(target_os = "linux")]
+    {
+        // Transparent huge pages are off unless `huge_pages` is set.
+        let status = std::fs::read_to_string(format!("/proc/{}/status", server.id())).unwrap();
+        if let Some(line) = status.lines().find(|l| l.starts_with("THP_enabled:")) {
+            assert!(line.ends_with('0'), "{line}");
+        }
+    }
 
     let token = duban()
         .args(["token", "--role", "office", "--sub", "wang", "--data-dir"])
