@@ -29,13 +29,13 @@ pub struct Application {
 /// 1M-event log, that is 133 MiB instead of 84 MiB at start-up, for about 8 % more status
 /// reads/s. Call it before the service allocates much: it applies to memory touched after.
 pub fn apply_process_settings(settings: &Settings) {
+    // Set either way: the flag is inherited from whoever started the process.
     #[cfg(target_os = "linux")]
-    if !settings.huge_pages
-        && let Err(e) = nix::sys::prctl::set_thp_disable(true)
-    {
+    if let Err(e) = nix::sys::prctl::set_thp_disable(!settings.huge_pages) {
         tracing::warn!(
             error = %e,
-            "could not turn transparent huge pages off; more memory will stay resident"
+            huge_pages = settings.huge_pages,
+            "could not set whether transparent huge pages are used"
         );
     }
     #[cfg(not(target_os = "linux"))]
