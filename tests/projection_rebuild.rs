@@ -127,6 +127,14 @@ async fn history(d: &Dispatcher<SledStore>, projects: std::ops::Range<u128>) {
     }
 }
 
+/// A store in `dir`, its read models and a projector following it.
+fn running(dir: &std::path::Path) -> (SledStore, Arc<ReadModels>, Projector) {
+    let store = SledStore::open(dir, StoreOptions::default()).unwrap();
+    let models = ReadModels::open(&dir.join("projections")).unwrap();
+    let projector = Projector::spawn(store.clone(), models.clone()).unwrap();
+    (store, models, projector)
+}
+
 async fn wait_until_caught_up(models: &ReadModels, store: &SledStore) {
     let head = store.head().seq;
     assert!(
@@ -139,9 +147,7 @@ async fn wait_until_caught_up(models: &ReadModels, store: &SledStore) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_models_kept_live_equal_a_rebuild_from_seq_one() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(dir.path(), StoreOptions::default()).unwrap();
-    let models = ReadModels::open(&dir.path().join("projections")).unwrap();
-    let projector = Projector::spawn(store.clone(), models.clone()).unwrap();
+    let (store, models, projector) = running(dir.path());
     let dispatcher = Dispatcher::new(store.clone(), policies());
     history(&dispatcher, 0..12).await;
     wait_until_caught_up(&models, &store).await;
@@ -172,9 +178,7 @@ async fn read_models_kept_live_equal_a_rebuild_from_seq_one() {
 async fn after_a_restart_the_read_models_resume_from_their_own_position() {
     let dir = tempfile::tempdir().unwrap();
     let head = {
-        let store = SledStore::open(dir.path(), StoreOptions::default()).unwrap();
-        let models = ReadModels::open(&dir.path().join("projections")).unwrap();
-        let projector = Projector::spawn(store.clone(), models.clone()).unwrap();
+        let (store, models, projector) = running(dir.path());
         history(&Dispatcher::new(store.clone(), policies()), 0..4).await;
         wait_until_caught_up(&models, &store).await;
         models.flush().unwrap();
@@ -191,9 +195,7 @@ async fn after_a_restart_the_read_models_resume_from_their_own_position() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_due_date_index_holds_exactly_the_open_milestones() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(dir.path(), StoreOptions::default()).unwrap();
-    let models = ReadModels::open(&dir.path().join("projections")).unwrap();
-    let _projector = Projector::spawn(store.clone(), models.clone()).unwrap();
+    let (store, models, _projector) = running(dir.path());
     history(&Dispatcher::new(store.clone(), policies()), 0..6).await;
     wait_until_caught_up(&models, &store).await;
 
@@ -230,9 +232,7 @@ async fn the_due_date_index_holds_exactly_the_open_milestones() {
 async fn a_generation_replaced_by_a_rebuild_stays_readable_and_is_dropped_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = SledStore::open(dir.path(), StoreOptions::default()).unwrap();
-        let models = ReadModels::open(&dir.path().join("projections")).unwrap();
-        let projector = Projector::spawn(store.clone(), models.clone()).unwrap();
+        let (store, models, projector) = running(dir.path());
         history(&Dispatcher::new(store.clone(), policies()), 0..3).await;
         wait_until_caught_up(&models, &store).await;
         // A reader in the middle of the current generation when the rebuild switches.
@@ -244,9 +244,7 @@ async fn a_generation_replaced_by_a_rebuild_stays_readable_and_is_dropped_after_
         store.close();
         projector.join();
     }
-    let store = SledStore::open(dir.path(), StoreOptions::default()).unwrap();
-    let models = ReadModels::open(&dir.path().join("projections")).unwrap();
-    let _projector = Projector::spawn(store.clone(), models.clone()).unwrap();
+    let (_store, models, _projector) = running(dir.path());
     for _ in 0..200 {
         if models.generations().len() == 1 {
             break;
@@ -337,9 +335,7 @@ fn assert_counts_agree(models: &ReadModels, when: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_overdue_counts_follow_every_change_to_the_due_date_index() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(dir.path(), StoreOptions::default()).unwrap();
-    let models = ReadModels::open(&dir.path().join("projections")).unwrap();
-    let projector = Projector::spawn(store.clone(), models.clone()).unwrap();
+    let (store, models, projector) = running(dir.path());
     let d = Dispatcher::new(store.clone(), policies());
     history(&d, 0..6).await;
     wait_until_caught_up(&models, &store).await;
@@ -411,9 +407,7 @@ async fn models_written_before_the_counts_existed_are_counted_when_opened() {
     let dir = tempfile::tempdir().unwrap();
     let projections = dir.path().join("projections");
     let before = {
-        let store = SledStore::open(dir.path(), StoreOptions::default()).unwrap();
-        let models = ReadModels::open(&projections).unwrap();
-        let projector = Projector::spawn(store.clone(), models.clone()).unwrap();
+        let (store, models, projector) = running(dir.path());
         history(&Dispatcher::new(store.clone(), policies()), 0..6).await;
         wait_until_caught_up(&models, &store).await;
         let dump = models.dump().unwrap();
