@@ -270,7 +270,7 @@ async fn a_rebuild_after_an_interrupted_one_keeps_what_it_built() {
     }
     let current = {
         // What a rebuild killed half-way leaves: the next generation, partly filled.
-        let db = sled::open(dir.path().join("projections")).unwrap();
+        let db = raw_sled(&dir.path().join("projections"));
         let current = String::from_utf8(
             db.open_tree("meta")
                 .unwrap()

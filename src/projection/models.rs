@@ -476,16 +476,17 @@ impl DueCounts {
         Ok(())
     }
 
-    /// Adds the changes to the stored counts, in `changes`.
-    fn apply(self, tree: &sled::Tree, changes: &mut Changes) -> Result<(), ProjectionError> {
+    /// Adds the changes to the counts `stored` says are there now, in `changes`.
+    fn apply(
+        self,
+        stored: impl Fn(&[u8]) -> Result<u64, ProjectionError>,
+        changes: &mut Changes,
+    ) -> Result<(), ProjectionError> {
         for (key, delta) in self.0 {
             if delta == 0 {
                 continue;
             }
-            let stored = match tree.get(&key)? {
-                Some(v) => count_value(&v)?,
-                None => 0,
-            };
+            let stored = stored(&key)?;
             let count = stored as i64 + delta;
             if count < 0 {
                 tracing::error!(
@@ -502,6 +503,14 @@ impl DueCounts {
             }
         }
         Ok(())
+    }
+}
+
+/// The count stored under `key` in `tree` (0 when there is none).
+fn stored_count(tree: &sled::Tree, key: &[u8]) -> Result<u64, ProjectionError> {
+    match tree.get(key)? {
+        Some(v) => count_value(&v),
+        None => Ok(0),
     }
 }
 
@@ -545,11 +554,8 @@ fn ensure_layout(tree: &sled::Tree) -> Result<(), ProjectionError> {
         let (k, v) = kv?;
         counts.row(&mut changes, &k, &v, 1)?;
     }
-    for (key, count) in counts.0 {
-        if count > 0 {
-            changes.insert(key, (count as u64).to_be_bytes().to_vec());
-        }
-    }
+    // Counted from nothing: whatever counts were stored are removed above.
+    counts.apply(|_| Ok(0), &mut changes)?;
     changes.apply(tree, usize::MAX, (LAYOUT_KEY, &LAYOUT.to_be_bytes()))
 }
 
@@ -874,7 +880,7 @@ impl Folder {
             }
             changes.insert(outbox_key(&key), serde_json::to_vec(&entry)?);
         }
-        counts.apply(tree, &mut changes)?;
+        counts.apply(|key| stored_count(tree, key), &mut changes)?;
         changes.apply(
             tree,
             per_batch,

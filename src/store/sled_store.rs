@@ -143,9 +143,10 @@ fn out_of_sequence(expected: u64, found: u64) -> StoreError {
 
 /// Checks that a record names the seq its place in the log implies.
 fn in_sequence(expected: u64, found: u64) -> Result<(), StoreError> {
-    match found == expected {
-        true => Ok(()),
-        false => Err(out_of_sequence(expected, found)),
+    if found == expected {
+        Ok(())
+    } else {
+        Err(out_of_sequence(expected, found))
     }
 }
 
