@@ -361,7 +361,7 @@ async fn lost_indexes_are_rebuilt_from_the_log_at_open() {
     {
         // As if a crash had come before any index entry reached the disk.
         let db = sled::open(dir.path()).unwrap();
-        db.open_tree("index").unwrap().clear().unwrap();
+        db.open_tree("index2").unwrap().clear().unwrap();
         db.flush().unwrap();
     }
     let store = open(dir.path());
@@ -389,6 +389,240 @@ async fn lost_indexes_are_rebuilt_from_the_log_at_open() {
         .await
         .unwrap();
     assert_eq!(next.first_version, 4);
+}
+
+/// Reads `stream` from each version that matters to the index's chunks of 64 versions, and
+/// checks every version and seq against `seqs` (the seq of version v at `seqs[v - 1]`).
+async fn reads_back(store: &SledStore, name: &str, seqs: &[u64]) {
+    let last = seqs.len() as u64;
+    for from in [
+        1,
+        2,
+        63,
+        64,
+        65,
+        66,
+        127,
+        128,
+        129,
+        130,
+        last - 1,
+        last,
+        last + 1,
+        last + 70,
+    ] {
+        let got: Vec<(u64, u64)> = store
+            .read_stream(&stream(name), from)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| (e.envelope.version, e.envelope.seq))
+            .collect();
+        let want: Vec<(u64, u64)> = (from..=last).map(|v| (v, seqs[v as usize - 1])).collect();
+        assert_eq!(got, want, "{name} from version {from}");
+    }
+}
+
+#[tokio::test]
+async fn a_long_stream_reads_back_from_any_version_across_index_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seqs = Vec::new();
+    {
+        let store = open(dir.path());
+        let mut version = 0;
+        let mut n = 0;
+        // Appends of 1 to 7 events, so that some straddle the boundary between two chunks,
+        // each followed by one of another stream's.
+        while version < 200 {
+            let a = store
+                .append(request(
+                    "long",
+                    ExpectedVersion::Exact(version),
+                    &format!("l{n}"),
+                    1 + n % 7,
+                ))
+                .await
+                .unwrap();
+            seqs.extend(a.first_seq..=a.last_seq);
+            version = a.last_version;
+            store
+                .append(request("other", ExpectedVersion::Any, &format!("o{n}"), 1))
+                .await
+                .unwrap();
+            n += 1;
+        }
+        reads_back(&store, "long", &seqs).await;
+    }
+    // From the index as written, then from an index derived again from the log.
+    for derive in [false, true] {
+        if derive {
+            let db = when_free(|| sled::open(dir.path())).unwrap();
+            db.drop_tree("index2").unwrap();
+            db.flush().unwrap();
+        }
+        let store = open(dir.path());
+        reads_back(&store, "long", &seqs).await;
+        let last = seqs.len() as u64;
+        // The stream's head comes from its last chunk: a stale expectation is refused.
+        match store
+            .append(request(
+                "long",
+                ExpectedVersion::Exact(last - 1),
+                "stale",
+                1,
+            ))
+            .await
+        {
+            Err(StoreError::WrongExpectedVersion { current, .. }) => assert_eq!(current, last),
+            other => panic!("a stale expected version was not refused: {other:?}"),
+        }
+        let next = store
+            .append(request(
+                "long",
+                ExpectedVersion::Exact(last),
+                &format!("next-{derive}"),
+                1,
+            ))
+            .await
+            .unwrap();
+        assert_eq!(next.first_version, last + 1);
+        seqs.push(next.first_seq);
+        reads_back(&store, "long", &seqs).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_index_far_behind_the_log_is_derived_in_parts_and_misses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // More than the 4,096 keys the catch-up writes per batch: 5,120 commands on 16 streams.
+    let mut tasks = Vec::new();
+    {
+        let store = open(dir.path());
+        for t in 0..32 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut answers = Vec::new();
+                for i in 0..160 {
+                    let id = format!("t{t}-{i}");
+                    let name = format!("s{}", (t + i) % 16);
+                    let a = store
+                        .append(request(&name, ExpectedVersion::Any, &id, 1))
+                        .await
+                        .unwrap();
+                    answers.push((id, a));
+                }
+                answers
+            }));
+        }
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.extend(t.await.unwrap());
+    }
+    {
+        let db = when_free(|| sled::open(dir.path())).unwrap();
+        db.drop_tree("index2").unwrap();
+        db.flush().unwrap();
+    }
+    let store = open(dir.path());
+    for s in 0..16 {
+        let name = format!("s{s}");
+        let mut seqs: Vec<(u64, u64)> = answers
+            .iter()
+            .filter(|(_, a)| a.stream.as_str() == name)
+            .map(|(_, a)| (a.first_version, a.first_seq))
+            .collect();
+        seqs.sort();
+        assert_eq!(seqs.len(), 320);
+        let got: Vec<(u64, u64)> = store
+            .read_stream(&stream(&name), 1)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| (e.envelope.version, e.envelope.seq))
+            .collect();
+        assert_eq!(got, seqs, "{name}");
+    }
+    for (id, first) in &answers {
+        let name = first.stream.as_str();
+        let again = store
+            .append(request(name, ExpectedVersion::Any, id, 1))
+            .await
+            .unwrap();
+        assert_eq!(
+            again,
+            Appended {
+                deduplicated: true,
+                ..first.clone()
+            },
+            "{id}"
+        );
+    }
+    assert_eq!(store.head().seq, 5120);
+}
+
+#[tokio::test]
+async fn an_index_of_the_older_layout_is_derived_again_and_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = {
+        let store = open(dir.path());
+        let first = store
+            .append(request("p", ExpectedVersion::Any, "c1", 2))
+            .await
+            .unwrap();
+        store
+            .append(request("q", ExpectedVersion::Any, "c2", 1))
+            .await
+            .unwrap();
+        store
+            .append(request("p", ExpectedVersion::Any, "c3", 1))
+            .await
+            .unwrap();
+        first
+    };
+    {
+        // What an older release left: tree `index`, a key per stream version, a watermark.
+        let db = when_free(|| sled::open(dir.path())).unwrap();
+        db.drop_tree("index2").unwrap();
+        let old = db.open_tree("index").unwrap();
+        for (version, seq) in [(1u64, 1u64), (2, 2), (3, 4)] {
+            let mut key = vec![b's', 0, 1, b'p'];
+            key.extend_from_slice(&version.to_be_bytes());
+            old.insert(key, &seq.to_be_bytes()[..]).unwrap();
+        }
+        old.insert(b"i", &4u64.to_be_bytes()[..]).unwrap();
+        db.flush().unwrap();
+    }
+    {
+        let store = open(dir.path());
+        let versions: Vec<(u64, u64)> = store
+            .read_stream(&stream("p"), 1)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| (e.envelope.version, e.envelope.seq))
+            .collect();
+        assert_eq!(versions, vec![(1, 1), (2, 2), (3, 4)]);
+        let again = store
+            .append(request("p", ExpectedVersion::Any, "c1", 2))
+            .await
+            .unwrap();
+        assert!(again.deduplicated);
+        assert_eq!(again.last_seq, first.last_seq);
+        let next = store
+            .append(request("p", ExpectedVersion::Exact(3), "c4", 1))
+            .await
+            .unwrap();
+        assert_eq!((next.first_version, next.first_seq), (4, 5));
+    }
+    let db = when_free(|| sled::open(dir.path())).unwrap();
+    let names: Vec<String> = db
+        .tree_names()
+        .iter()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    assert!(!names.contains(&"index".to_string()), "{names:?}");
+    assert!(names.contains(&"index2".to_string()), "{names:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,6 +14,7 @@
 //! it decided since the watermark, and publishes the durable part of it (`Shared::recent`) for
 //! `read_stream` and `find_command`, pruned as the watermark passes.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 use super::chunk::Cursor;
@@ -22,34 +23,70 @@ use super::error::StoreError;
 use super::layout;
 use super::sled_store::Shared;
 
+/// Keys written per sled batch when the index catches up at open.
+const CATCH_UP_KEYS_PER_BATCH: usize = 4096;
+
 /// Index entries for everything up to and including `through`.
 pub struct IndexWork {
-    pub entries: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Per stream-index chunk: the place of its first new seq, and the new seqs.
+    streams: BTreeMap<Vec<u8>, (usize, Vec<u8>)>,
+    commands: Vec<(Vec<u8>, Vec<u8>)>,
     pub through: u64,
 }
 
 impl IndexWork {
     pub fn new() -> Self {
         Self {
-            entries: Vec::new(),
+            streams: BTreeMap::new(),
+            commands: Vec::new(),
             through: 0,
         }
     }
 
-    /// The index entries of one append: a stream-index entry per event, one idempotency record.
+    /// The index entries of one append: its seqs in the stream index, one idempotency record.
     pub fn add(&mut self, command_id: &str, appended: &Appended) {
-        for (i, seq) in (appended.first_seq..=appended.last_seq).enumerate() {
-            let key = layout::stream_key(&appended.stream, appended.first_version + i as u64);
-            self.entries.push((key, seq.to_be_bytes().to_vec()));
+        for (version, seq) in
+            (appended.first_version..=appended.last_version).zip(appended.first_seq..)
+        {
+            let (key, slot) = layout::stream_slot(&appended.stream, version);
+            let (first, seqs) = self.streams.entry(key).or_insert((slot, Vec::new()));
+            // A stream's versions come in order, so a chunk's new seqs are contiguous.
+            debug_assert_eq!(*first + seqs.len() / 8, slot);
+            seqs.extend_from_slice(&seq.to_be_bytes());
         }
         let record = layout::encode_appended(appended);
-        self.entries.push((layout::command_key(command_id), record));
+        self.commands
+            .push((layout::command_key(command_id), record));
         self.through = self.through.max(appended.last_seq);
+    }
+
+    /// How many keys the work writes.
+    pub fn keys(&self) -> usize {
+        self.streams.len() + self.commands.len()
     }
 
     pub fn apply(self, shared: &Shared) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        for (k, v) in self.entries {
+        for (key, (first, seqs)) in self.streams {
+            let value = if first == 0 {
+                seqs
+            } else {
+                // The chunk already holds the stream's earlier versions: keep them, add these.
+                let stored = shared.index.get(&key)?.unwrap_or_default();
+                if stored.len() < first * 8 {
+                    return Err(StoreError::Codec(format!(
+                        "the stream index lacks versions before the {}th of a chunk",
+                        first + 1
+                    )));
+                }
+                let mut value = Vec::with_capacity(first * 8 + seqs.len());
+                value.extend_from_slice(&stored[..first * 8]);
+                value.extend_from_slice(&seqs);
+                value
+            };
+            batch.insert(key, value);
+        }
+        for (k, v) in self.commands {
             batch.insert(k, v);
         }
         batch.insert(layout::INDEXED_KEY, &self.through.to_be_bytes()[..]);
@@ -86,6 +123,7 @@ pub fn catch_up(shared: &Shared, head: u64) -> Result<u64, StoreError> {
     }
     let from = watermark + 1;
     let mut work = IndexWork::new();
+    let mut caught_up = 0;
     let mut group: Option<(String, Appended)> = None;
     let mut cursor = Cursor::new(&shared.log, from, head.max(1))?;
     while let Some(record) = cursor.next_record()? {
@@ -104,6 +142,13 @@ pub fn catch_up(shared: &Shared, head: u64) -> Result<u64, StoreError> {
                 if let Some((command, a)) = group.take() {
                     work.add(&command, &a);
                 }
+                if work.keys() >= CATCH_UP_KEYS_PER_BATCH {
+                    // A long way behind (a new index layout derives everything): written in
+                    // parts, each with its watermark, as one sled batch holds on to every
+                    // node it replaces until it ends.
+                    caught_up = work.through;
+                    std::mem::replace(&mut work, IndexWork::new()).apply(shared)?;
+                }
                 let a = Appended {
                     stream,
                     first_version: links.version,
@@ -119,14 +164,16 @@ pub fn catch_up(shared: &Shared, head: u64) -> Result<u64, StoreError> {
     if let Some((command, a)) = group {
         work.add(&command, &a);
     }
-    let caught_up = work.through;
+    caught_up = caught_up.max(work.through);
+    if work.through > 0 {
+        work.apply(shared)?;
+    }
     if caught_up > 0 {
         tracing::info!(
             from,
             through = caught_up,
-            "indexing the events a restart found unindexed"
+            "indexed the events a restart found unindexed"
         );
-        work.apply(shared)?;
     }
     Ok(head)
 }

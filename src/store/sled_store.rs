@@ -113,7 +113,12 @@ impl Shared {
             .scan_prefix(layout::stream_prefix(stream))
             .next_back()
         {
-            Some(item) => layout::version_of_stream_key(&item?.0),
+            Some(item) => {
+                let (key, value) = item?;
+                Ok(layout::stream_chunk(&key, &value)?
+                    .last()
+                    .map_or(0, |(version, _)| *version))
+            }
             None => Ok(0),
         }
     }
@@ -261,6 +266,17 @@ impl SledStore {
         });
         let indexed = indexer::catch_up(&shared, head.seq)?;
         shared.indexed_through.store(indexed, Ordering::Release);
+        if shared
+            .db
+            .tree_names()
+            .iter()
+            .any(|name| name == layout::OLD_INDEX_TREE.as_bytes())
+        {
+            // `index2` was just derived from the log: the index of the older layout goes.
+            shared.db.drop_tree(layout::OLD_INDEX_TREE)?;
+            shared.make_durable()?;
+            tracing::info!("dropped the stream index of the older layout (a key per version)");
+        }
 
         let (tx, rx) = mpsc::channel();
         let writer = Writer::new(shared.clone(), head, options.max_batch_events);
@@ -364,15 +380,21 @@ impl EventStore for SledStore {
                 .collect();
             (indexed, durable, seqs)
         };
-        let from = layout::stream_key(stream, from_version.max(1));
-        let to = layout::stream_key(stream, u64::MAX);
+        let from_version = from_version.max(1);
+        let (from, _) = layout::stream_slot(stream, from_version);
+        let to = layout::stream_chunk_key(stream, u64::MAX);
         let mut events = Vec::new();
-        for item in shared.index.range(from..=to) {
-            let seq = layout::u64_value(&item?.1)?;
-            if seq > indexed.min(durable) {
-                break;
+        'chunks: for item in shared.index.range(from..=to) {
+            let (key, value) = item?;
+            for (version, seq) in layout::stream_chunk(&key, &value)? {
+                if version < from_version {
+                    continue;
+                }
+                if seq > indexed.min(durable) {
+                    break 'chunks;
+                }
+                events.push(shared.read_event(seq)?);
             }
-            events.push(shared.read_event(seq)?);
         }
         for (_, seq) in recent_seqs {
             events.push(shared.read_event(seq)?);
