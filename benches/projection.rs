@@ -116,6 +116,7 @@ async fn fill(store: &SledStore, projects: u64, events: u64) {
                         expected: ExpectedVersion::Any,
                         events: chunk.to_vec(),
                         command_id: format!("fill-{i}-{n}"),
+                        idempotent: true,
                         correlation_id: None,
                         actor: duban::store::Actor {
                             sub: "bench".into(),

@@ -41,6 +41,7 @@ fn append_request(stream: &str, command_id: String, events: Vec<NewEvent>) -> Ap
         expected: ExpectedVersion::Any,
         events,
         command_id,
+        idempotent: true,
         correlation_id: None,
         actor: actor(),
     }

@@ -326,6 +326,8 @@ impl<S: EventStore> Dispatcher<S> {
                 expected: ExpectedVersion::Exact(version),
                 events: events.iter().map(to_new_event).collect(),
                 command_id: command_id.to_string(),
+                // Only a caller's key can come back; a fresh id needs no record.
+                idempotent: req.idempotency_key.is_some(),
                 correlation_id: req.correlation_id,
                 actor: store::Actor {
                     sub: req.actor.sub.clone(),

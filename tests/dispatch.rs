@@ -221,6 +221,33 @@ async fn a_retry_with_the_same_idempotency_key_returns_the_first_answer_and_appe
 }
 
 #[tokio::test]
+async fn only_a_command_with_an_idempotency_key_leaves_a_record_to_answer_retries_from() {
+    let s = setup();
+    planned_project(&s.dispatcher).await;
+    let store = &s.dispatcher.store;
+    let fresh = s
+        .dispatcher
+        .dispatch(req(progress(10), actor("department", Some(LEAD))))
+        .await
+        .unwrap();
+    let mut keyed = req(progress(20), actor("department", Some(LEAD)));
+    keyed.idempotency_key = Some("report-20".into());
+    let keyed = s.dispatcher.dispatch(keyed).await.unwrap();
+    let id_of = |position: u64| async move {
+        store.read_all(position, 1).await.unwrap()[0]
+            .envelope
+            .command_id
+            .clone()
+    };
+    let fresh_id = id_of(fresh.position).await;
+    assert_eq!(store.find_command(&fresh_id).await.unwrap(), None);
+    let keyed_id = id_of(keyed.position).await;
+    assert_eq!(keyed_id, format!("department-{LEAD}:report-20"));
+    let found = store.find_command(&keyed_id).await.unwrap().unwrap();
+    assert_eq!(found.last_seq, keyed.position);
+}
+
+#[tokio::test]
 async fn a_stale_if_match_is_refused_with_the_current_version() {
     let s = setup();
     planned_project(&s.dispatcher).await;
@@ -306,6 +333,7 @@ async fn append_behind_its_back(d: &Dispatcher<SledStore>, after: u64, event: &E
             expected: duban::store::ExpectedVersion::Exact(after),
             events: vec![to_new_event(event)],
             command_id: format!("behind-its-back-{after}"),
+            idempotent: true,
             correlation_id: None,
             actor: duban::store::Actor {
                 sub: "other".into(),

@@ -424,6 +424,54 @@ async fn reads_back(store: &SledStore, name: &str, seqs: &[u64]) {
 }
 
 #[tokio::test]
+async fn a_command_that_is_never_sent_again_keeps_no_idempotency_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let once = |id: &str| AppendRequest {
+        idempotent: false,
+        ..request("p", ExpectedVersion::Any, id, 1)
+    };
+    {
+        let store = open(dir.path());
+        store.append(once("fresh-1")).await.unwrap();
+        assert_eq!(store.find_command("fresh-1").await.unwrap(), None);
+        store.append(once("fresh-2")).await.unwrap();
+        let keyed = store
+            .append(request("p", ExpectedVersion::Any, "keyed", 1))
+            .await
+            .unwrap();
+        assert_eq!(store.find_command("keyed").await.unwrap(), Some(keyed));
+        assert_eq!(store.find_command("fresh-1").await.unwrap(), None);
+    }
+    {
+        let db = when_free(|| sled::open(dir.path())).unwrap();
+        let index = db.open_tree("index2").unwrap();
+        let records: Vec<Vec<u8>> = index
+            .scan_prefix(b"c")
+            .keys()
+            .map(|k| k.unwrap().to_vec())
+            .collect();
+        assert_eq!(records, vec![b"ckeyed".to_vec()]);
+    }
+    let store = open(dir.path());
+    let versions: Vec<u64> = store
+        .read_stream(&stream("p"), 1)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.envelope.version)
+        .collect();
+    assert_eq!(versions, vec![1, 2, 3]);
+    assert_eq!(store.find_command("fresh-1").await.unwrap(), None);
+    assert!(
+        store
+            .append(request("p", ExpectedVersion::Any, "keyed", 1))
+            .await
+            .unwrap()
+            .deduplicated
+    );
+}
+
+#[tokio::test]
 async fn a_long_stream_reads_back_from_any_version_across_index_chunks() {
     let dir = tempfile::tempdir().unwrap();
     let mut seqs = Vec::new();
@@ -623,6 +671,24 @@ async fn an_index_of_the_older_layout_is_derived_again_and_dropped() {
         .collect();
     assert!(!names.contains(&"index".to_string()), "{names:?}");
     assert!(names.contains(&"index2".to_string()), "{names:?}");
+    // An older release opened the store again and made its own index beside `index2`.
+    let old = db.open_tree("index").unwrap();
+    old.insert(b"i", &5u64.to_be_bytes()[..]).unwrap();
+    db.flush().unwrap();
+    drop((old, db));
+    {
+        let store = open(dir.path());
+        let seqs: Vec<u64> = store
+            .read_stream(&stream("p"), 1)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.envelope.seq)
+            .collect();
+        assert_eq!(seqs, vec![1, 2, 4, 5]);
+    }
+    let db = when_free(|| sled::open(dir.path())).unwrap();
+    assert!(!db.tree_names().iter().any(|n| n == b"index"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -27,6 +27,8 @@ struct Op {
     events: usize,
     /// Reuse the command id of an earlier op (an idempotent retry), if there was one.
     retry_of: Option<usize>,
+    /// Sent as a command that may come again; otherwise its id is neither looked up nor kept.
+    idempotent: bool,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -39,14 +41,16 @@ fn op() -> impl Strategy<Value = Op> {
     (
         0usize..4,
         expect,
-        1usize..4,
+        1usize..8,
         proptest::option::weighted(0.15, 0usize..64),
+        proptest::bool::weighted(0.8),
     )
-        .prop_map(|(stream, expect, events, retry_of)| Op {
+        .prop_map(|(stream, expect, events, retry_of, idempotent)| Op {
             stream,
             expect,
             events,
             retry_of,
+            idempotent,
         })
 }
 
@@ -56,6 +60,8 @@ struct Model {
     versions: HashMap<usize, u64>,
     seq: u64,
     commands: HashMap<String, (usize, Appended)>,
+    /// Each stream's seqs, in version order.
+    seqs: HashMap<usize, Vec<u64>>,
 }
 
 impl Model {
@@ -76,7 +82,7 @@ impl Model {
         command_id: &str,
         expected: ExpectedVersion,
     ) -> Result<Appended, u64> {
-        if let Some((_, original)) = self.commands.get(command_id) {
+        if let Some((_, original)) = self.commands.get(command_id).filter(|_| op.idempotent) {
             return Ok(Appended {
                 deduplicated: true,
                 ..original.clone()
@@ -100,10 +106,16 @@ impl Model {
             last_seq: self.seq + n,
             deduplicated: false,
         };
+        self.seqs
+            .entry(op.stream)
+            .or_default()
+            .extend(appended.first_seq..=appended.last_seq);
         self.seq += n;
         self.versions.insert(op.stream, current + n);
-        self.commands
-            .insert(command_id.into(), (op.stream, appended.clone()));
+        if op.idempotent {
+            self.commands
+                .insert(command_id.into(), (op.stream, appended.clone()));
+        }
         Ok(appended)
     }
 }
@@ -120,23 +132,31 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn a_sequence_of_appends_behaves_exactly_like_the_model(ops in proptest::collection::vec(op(), 1..40)) {
+    fn a_sequence_of_appends_behaves_exactly_like_the_model(ops in proptest::collection::vec(op(), 1..60)) {
         let dir = tempfile::tempdir().unwrap();
         runtime().block_on(async {
             let store = open(dir.path());
             let mut model = Model::default();
             let mut ids: Vec<(String, usize)> = Vec::new();
             for (i, op) in ops.iter().enumerate() {
-                // A retry reuses an earlier command id on that command's own stream.
-                let (command_id, op) = match op.retry_of.and_then(|r| ids.get(r % ids.len().max(1))) {
+                // A retry reuses an earlier command id on that command's own stream; an append
+                // that is never sent again has an id of its own.
+                let retried = op.retry_of.filter(|_| op.idempotent);
+                let (command_id, op) = match retried.and_then(|r| ids.get(r % ids.len().max(1))) {
                     Some((id, s)) => (id.clone(), Op { stream: *s, ..op.clone() }),
-                    None => (format!("cmd-{i}"), op.clone()),
+                    None if op.idempotent => (format!("cmd-{i}"), op.clone()),
+                    None => (format!("once-{i}"), op.clone()),
                 };
-                ids.push((command_id.clone(), op.stream));
+                if op.idempotent {
+                    ids.push((command_id.clone(), op.stream));
+                }
                 let expected = model.expected_version(&op);
                 let want = model.apply(&op, &command_id, expected);
                 let got = store
-                    .append(request(&format!("s{}", op.stream), expected, &command_id, op.events))
+                    .append(AppendRequest {
+                        idempotent: op.idempotent,
+                        ..request(&format!("s{}", op.stream), expected, &command_id, op.events)
+                    })
                     .await;
                 match (want, got) {
                     (Ok(w), Ok(g)) => prop_assert_eq!(w, g),
@@ -148,6 +168,33 @@ proptest! {
             }
             prop_assert_eq!(store.head().seq, model.seq);
             prop_assert!(store.verify(None).await.unwrap().is_ok());
+            // The stream index (64 versions per key) gives every stream back, from any version:
+            // as written, then derived again from the log.
+            let mut store = store;
+            for derive in [false, true] {
+                for (s, seqs) in &model.seqs {
+                    for from in [1, 2, 32, 64, 65, 66, 100] {
+                        let got: Vec<u64> = store
+                            .read_stream(&stream(&format!("s{s}")), from)
+                            .await
+                            .unwrap()
+                            .iter()
+                            .map(|e| e.envelope.seq)
+                            .collect();
+                        let want: Vec<u64> = seqs.iter().skip(from as usize - 1).copied().collect();
+                        prop_assert_eq!(got, want, "stream s{} from {} (derived: {})", s, from, derive);
+                    }
+                }
+                store.close();
+                drop(store);
+                if !derive {
+                    let db = when_free(|| sled::open(dir.path())).unwrap();
+                    db.drop_tree("index2").unwrap();
+                    db.flush().unwrap();
+                }
+                store = open(dir.path());
+            }
+            prop_assert_eq!(store.head().seq, model.seq);
             Ok(())
         })?;
     }

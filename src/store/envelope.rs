@@ -155,8 +155,16 @@ pub struct AppendRequest {
     pub stream: StreamId,
     pub expected: ExpectedVersion,
     pub events: Vec<NewEvent>,
-    /// Idempotency key: the same id again returns the first result and appends nothing.
+    /// Names the command in the envelope; with `idempotent`, also its idempotency key.
     pub command_id: String,
+    /// The caller may send this command again (after a timeout, a lost answer, a restart):
+    /// the store keeps the first answer under `command_id`, and the same id again returns it
+    /// and appends nothing. False for an id the caller generated afresh, unique, and never
+    /// sends again (a command without an idempotency key): the writer neither looks it up nor
+    /// records it, which spares the log an index record per command. (An index derived again
+    /// from the log after a crash or an upgrade keeps a record for every append, as the
+    /// envelope does not say which were idempotent; hence such an id must be unique.)
+    pub idempotent: bool,
     pub correlation_id: Option<Uuid>,
     pub actor: Actor,
 }

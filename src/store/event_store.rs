@@ -45,8 +45,8 @@ pub trait EventStore: Clone + Send + Sync + 'static {
     where
         F: FnMut(EventView<'_>);
 
-    /// The answer first given to `command_id`, once durable: lets a caller recognise a retry
-    /// before deciding it again.
+    /// The answer first given to `command_id` by an idempotent append, once durable: lets a
+    /// caller recognise a retry before deciding it again.
     fn find_command(
         &self,
         command_id: &str,

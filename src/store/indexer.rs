@@ -13,6 +13,11 @@
 //! Readers and the writer never depend on the index being current: the writer remembers what
 //! it decided since the watermark, and publishes the durable part of it (`Shared::recent`) for
 //! `read_stream` and `find_command`, pruned as the watermark passes.
+//!
+//! Idempotency records are kept for the appends that may be sent again
+//! ([`AppendRequest::idempotent`](super::AppendRequest::idempotent)). The envelope does not say
+//! whether an append was one of them, so what [`catch_up`] derives gets a record either way:
+//! one more key for a command that is never sent again, never an answer missing.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -43,8 +48,9 @@ impl IndexWork {
         }
     }
 
-    /// The index entries of one append: its seqs in the stream index, one idempotency record.
-    pub fn add(&mut self, command_id: &str, appended: &Appended) {
+    /// The index entries of one append: its seqs in the stream index and, for a command that
+    /// may be sent again, its idempotency record.
+    pub fn add(&mut self, command_id: Option<&str>, appended: &Appended) {
         for (version, seq) in
             (appended.first_version..=appended.last_version).zip(appended.first_seq..)
         {
@@ -54,9 +60,11 @@ impl IndexWork {
             debug_assert_eq!(*first + seqs.len() / 8, slot);
             seqs.extend_from_slice(&seq.to_be_bytes());
         }
-        let record = layout::encode_appended(appended);
-        self.commands
-            .push((layout::command_key(command_id), record));
+        if let Some(command_id) = command_id {
+            let record = layout::encode_appended(appended);
+            self.commands
+                .push((layout::command_key(command_id), record));
+        }
         self.through = self.through.max(appended.last_seq);
     }
 
@@ -107,7 +115,7 @@ pub fn persisted_watermark(index: &sled::Tree) -> Result<u64, StoreError> {
 }
 
 /// Indexes the events between the persisted watermark and `head` (what a crash left
-/// unindexed). Reads only those events.
+/// unindexed). Reads only those events, and keeps an idempotency record for each append.
 pub fn catch_up(shared: &Shared, head: u64) -> Result<u64, StoreError> {
     let mut watermark = persisted_watermark(&shared.index)?;
     if watermark > head {
@@ -140,7 +148,7 @@ pub fn catch_up(shared: &Shared, head: u64) -> Result<u64, StoreError> {
             }
             _ => {
                 if let Some((command, a)) = group.take() {
-                    work.add(&command, &a);
+                    work.add(Some(&command), &a);
                 }
                 if work.keys() >= CATCH_UP_KEYS_PER_BATCH {
                     // A long way behind (a new index layout derives everything): written in
@@ -162,7 +170,7 @@ pub fn catch_up(shared: &Shared, head: u64) -> Result<u64, StoreError> {
         }
     }
     if let Some((command, a)) = group {
-        work.add(&command, &a);
+        work.add(Some(&command), &a);
     }
     caught_up = caught_up.max(work.through);
     if work.through > 0 {

@@ -71,9 +71,10 @@ pub struct Shared {
     pub index: sled::Tree,
     /// Every event up to here is in `index`.
     pub indexed_through: AtomicU64,
-    /// The durable appends past `indexed_through`, oldest first, with their command ids: what
-    /// readers look up instead of scanning the log. Pruned under the write lock once indexed.
-    pub recent: RwLock<Vec<(String, Appended)>>,
+    /// The durable appends past `indexed_through`, oldest first, with their command ids (for
+    /// idempotent appends): what readers look up instead of scanning the log. Pruned under the
+    /// write lock once indexed.
+    pub recent: RwLock<Vec<(Option<String>, Appended)>>,
     pub durability: Mutex<Durability>,
     pub clock: Clock,
     pub stats: StoreStats,
@@ -438,7 +439,7 @@ impl EventStore for SledStore {
             .read()
             .unwrap()
             .iter()
-            .find(|(id, a)| id == command_id && a.last_seq <= durable)
+            .find(|(id, a)| id.as_deref() == Some(command_id) && a.last_seq <= durable)
             .map(|(_, a)| a.clone());
         if recent.is_some() {
             return Ok(recent);

@@ -49,7 +49,7 @@ pub struct Writer {
     /// Versions of every stream appended to since the store opened (a few per key project);
     /// a stream not in here has no unindexed events, so its index entry is current.
     versions: HashMap<StreamId, u64>,
-    /// Answers decided but not yet in the index, oldest first.
+    /// Answers to idempotent appends decided but not yet in the index, oldest first.
     unindexed: HashMap<String, Appended>,
     unindexed_order: VecDeque<(u64, String)>,
     /// Index entries of the last durable batch, written while the next one syncs.
@@ -63,8 +63,8 @@ struct Pending {
     chunks: ChunkBuilder,
     events: usize,
     answers: Vec<(Reply, Result<Appended, StoreError>)>,
-    /// The appends decided in this batch, in order, with their command ids.
-    decided: Vec<(String, Appended)>,
+    /// The appends decided in this batch, in order, with the command ids to remember them by.
+    decided: Vec<(Option<String>, Appended)>,
 }
 
 impl Writer {
@@ -121,7 +121,7 @@ impl Writer {
             if !pending.decided.is_empty() {
                 let mut work = IndexWork::new();
                 for (command_id, appended) in &pending.decided {
-                    work.add(command_id, appended);
+                    work.add(command_id.as_deref(), appended);
                 }
                 self.behind = Some(work);
             }
@@ -151,10 +151,17 @@ impl Writer {
     }
 
     /// Writes the index entries of the last durable batch, and forgets the answers they cover.
+    /// Once the store is poisoned — perhaps by index work that failed — nothing more is
+    /// indexed: a later batch's watermark would claim the failed one's entries too. The index
+    /// then stays behind, readers keep finding those appends in `recent`, and the next open
+    /// derives the rest from the log.
     fn index_behind(&mut self) -> Result<(), StoreError> {
         let Some(work) = self.behind.take() else {
             return Ok(());
         };
+        if self.shared.poisoned().is_some() {
+            return Ok(());
+        }
         work.apply(&self.shared)?;
         let indexed = self.shared.indexed_through.load(Ordering::Acquire);
         self.shared
@@ -230,7 +237,9 @@ impl Writer {
         req: AppendRequest,
     ) -> Result<Appended, StoreError> {
         validate(&req)?;
-        if let Some(original) = self.original(&req.command_id)? {
+        if req.idempotent
+            && let Some(original) = self.original(&req.command_id)?
+        {
             if original.stream != req.stream {
                 return Err(StoreError::CommandIdReused {
                     command_id: req.command_id,
@@ -297,11 +306,14 @@ impl Writer {
             pending.chunks.push(seq, &hash, &body);
         }
         pending.events += (appended.last_seq - appended.first_seq + 1) as usize;
-        self.unindexed
-            .insert(req.command_id.clone(), appended.clone());
-        self.unindexed_order
-            .push_back((appended.last_seq, req.command_id.clone()));
-        pending.decided.push((req.command_id, appended.clone()));
+        let remembered = req.idempotent.then(|| {
+            self.unindexed
+                .insert(req.command_id.clone(), appended.clone());
+            self.unindexed_order
+                .push_back((appended.last_seq, req.command_id.clone()));
+            req.command_id
+        });
+        pending.decided.push((remembered, appended.clone()));
         self.versions.insert(req.stream, appended.last_version);
         self.head = head;
         Ok(appended)

@@ -36,6 +36,7 @@ pub fn request(
         expected,
         events: (0..n as u64).map(event).collect(),
         command_id: command_id.into(),
+        idempotent: true,
         correlation_id: None,
         actor: actor(),
     }
