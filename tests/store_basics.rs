@@ -339,39 +339,44 @@ async fn recorded_at_comes_from_the_injected_clock() {
     );
 }
 
-#[tokio::test]
-async fn lost_indexes_are_rebuilt_from_the_log_at_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = {
-        let store = open(dir.path());
-        let first = store
-            .append(request("p", ExpectedVersion::Any, "c1", 2))
-            .await
-            .unwrap();
-        store
-            .append(request("q", ExpectedVersion::Any, "c2", 1))
-            .await
-            .unwrap();
-        store
-            .append(request("p", ExpectedVersion::Any, "c3", 1))
-            .await
-            .unwrap();
-        first
-    };
-    {
-        // As if a crash had come before any index entry reached the disk.
-        let db = sled::open(dir.path()).unwrap();
-        db.open_tree("index2").unwrap().clear().unwrap();
-        db.flush().unwrap();
-    }
-    let store = open(dir.path());
-    let versions: Vec<u64> = store
-        .read_stream(&stream("p"), 1)
+/// The versions `read_stream` gives for stream `name`, from its first.
+async fn versions_of(store: &SledStore, name: &str) -> Vec<u64> {
+    store
+        .read_stream(&stream(name), 1)
         .await
         .unwrap()
         .iter()
         .map(|e| e.envelope.version)
-        .collect();
+        .collect()
+}
+
+/// Appends "p" (2 events, command c1), "q" (c2) and "p" again (c3) to a new store in `dir`;
+/// returns the first answer.
+async fn three_appends(dir: &std::path::Path) -> Appended {
+    let store = open(dir);
+    let first = store
+        .append(request("p", ExpectedVersion::Any, "c1", 2))
+        .await
+        .unwrap();
+    store
+        .append(request("q", ExpectedVersion::Any, "c2", 1))
+        .await
+        .unwrap();
+    store
+        .append(request("p", ExpectedVersion::Any, "c3", 1))
+        .await
+        .unwrap();
+    first
+}
+
+#[tokio::test]
+async fn lost_indexes_are_rebuilt_from_the_log_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = three_appends(dir.path()).await;
+    // As if a crash had come before any index entry reached the disk.
+    forget_index(dir.path());
+    let store = open(dir.path());
+    let versions = versions_of(&store, "p").await;
     assert_eq!(versions, vec![1, 2, 3]);
     let again = store
         .append(request("p", ExpectedVersion::Any, "c1", 2))
@@ -453,13 +458,7 @@ async fn a_command_that_is_never_sent_again_keeps_no_idempotency_record() {
         assert_eq!(records, vec![b"ckeyed".to_vec()]);
     }
     let store = open(dir.path());
-    let versions: Vec<u64> = store
-        .read_stream(&stream("p"), 1)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.envelope.version)
-        .collect();
+    let versions = versions_of(&store, "p").await;
     assert_eq!(versions, vec![1, 2, 3]);
     assert_eq!(store.find_command("fresh-1").await.unwrap(), None);
     assert!(
@@ -504,9 +503,7 @@ async fn a_long_stream_reads_back_from_any_version_across_index_chunks() {
     // From the index as written, then from an index derived again from the log.
     for derive in [false, true] {
         if derive {
-            let db = when_free(|| sled::open(dir.path())).unwrap();
-            db.drop_tree("index2").unwrap();
-            db.flush().unwrap();
+            forget_index(dir.path());
         }
         let store = open(dir.path());
         reads_back(&store, "long", &seqs).await;
@@ -567,11 +564,7 @@ async fn an_index_far_behind_the_log_is_derived_in_parts_and_misses_nothing() {
     for t in tasks {
         answers.extend(t.await.unwrap());
     }
-    {
-        let db = when_free(|| sled::open(dir.path())).unwrap();
-        db.drop_tree("index2").unwrap();
-        db.flush().unwrap();
-    }
+    forget_index(dir.path());
     let store = open(dir.path());
     for s in 0..16 {
         let name = format!("s{s}");
@@ -612,22 +605,7 @@ async fn an_index_far_behind_the_log_is_derived_in_parts_and_misses_nothing() {
 #[tokio::test]
 async fn an_index_of_the_older_layout_is_derived_again_and_dropped() {
     let dir = tempfile::tempdir().unwrap();
-    let first = {
-        let store = open(dir.path());
-        let first = store
-            .append(request("p", ExpectedVersion::Any, "c1", 2))
-            .await
-            .unwrap();
-        store
-            .append(request("q", ExpectedVersion::Any, "c2", 1))
-            .await
-            .unwrap();
-        store
-            .append(request("p", ExpectedVersion::Any, "c3", 1))
-            .await
-            .unwrap();
-        first
-    };
+    let first = three_appends(dir.path()).await;
     {
         // What an older release left: tree `index`, a key per stream version, a watermark.
         let db = when_free(|| sled::open(dir.path())).unwrap();

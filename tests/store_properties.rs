@@ -188,9 +188,7 @@ proptest! {
                 store.close();
                 drop(store);
                 if !derive {
-                    let db = when_free(|| sled::open(dir.path())).unwrap();
-                    db.drop_tree("index2").unwrap();
-                    db.flush().unwrap();
+                    forget_index(dir.path());
                 }
                 store = open(dir.path());
             }

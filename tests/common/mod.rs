@@ -67,6 +67,14 @@ pub fn when_free<T, E: std::fmt::Display>(mut open: impl FnMut() -> Result<T, E>
     }
 }
 
+/// Removes the log's derived index (stream index, idempotency records, watermark), as if
+/// none of it had reached the disk: the next open derives it from the log.
+pub fn forget_index(dir: &std::path::Path) {
+    let db = when_free(|| sled::open(dir)).unwrap();
+    db.drop_tree("index2").unwrap();
+    db.flush().unwrap();
+}
+
 /// The one sled tree holding the log, opened directly: for tampering with it in tests.
 pub fn raw_tree(dir: &std::path::Path) -> (sled::Db, sled::Tree) {
     // The store just dropped lets go of sled's file lock once sled's own flusher thread has
