@@ -205,7 +205,7 @@ async fn in_process(dir: &std::path::Path, projects: u64, rebuild_only: bool) {
                 times.push(t.elapsed().as_secs_f64() * 1e3);
             }
             println!(
-                "  every overdue milestone in one list (what a dashboard builds): {found} items, median {:.1} ms",
+                "  every overdue milestone in one list (all pages of the overdue list): {found} items, median {:.1} ms",
                 median(times)
             );
         }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::models::{ProjectionError, ReadModels};
-use super::queries::{LightCounts, OverdueItem, overdue};
+use super::queries::{LightCounts, OverdueItem, overdue_page};
 use super::status::{Day, light};
 use crate::domain::*;
 
@@ -41,6 +41,10 @@ pub struct OnTimeRate {
     pub rate: Option<f64>,
 }
 
+/// Overdue milestones a dashboard lists. With 100,000 overdue milestones the whole list made
+/// a dashboard of 30 MB.
+pub const DASHBOARD_OVERDUE_ITEMS: usize = 100;
+
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Dashboard {
     pub department: DepartmentCode,
@@ -48,8 +52,11 @@ pub struct Dashboard {
     pub policy_version: String,
     /// Its projects (as lead or supporting department) by light.
     pub lights: LightCounts,
-    /// Milestones it is responsible for, most overdue first.
+    /// The most overdue of the milestones it is responsible for, most overdue first: at most
+    /// [`DASHBOARD_OVERDUE_ITEMS`]; the whole list is paged at `/api/v1/overdue`.
     pub overdue: Vec<OverdueItem>,
+    /// How many milestones it is responsible for are overdue, shown or not.
+    pub overdue_total: usize,
     pub awaiting_signature: Vec<AwaitingSignature>,
     /// Rectifications it owes, earliest deadline first.
     pub rectifications_due: Vec<RectificationDue>,
@@ -61,12 +68,14 @@ pub fn dashboard(
     day: Day,
     dept: &DepartmentCode,
 ) -> Result<Dashboard, ProjectionError> {
+    let overdue = overdue_page(models, day, Some(dept), 1, DASHBOARD_OVERDUE_ITEMS)?;
     let mut board = Dashboard {
         department: dept.clone(),
         day: day.date,
         policy_version: day.lights.id.clone(),
         lights: LightCounts::default(),
-        overdue: overdue(models, day, Some(dept))?,
+        overdue: overdue.items,
+        overdue_total: overdue.total,
         awaiting_signature: Vec::new(),
         rectifications_due: Vec::new(),
         on_time_completion: OnTimeRate::default(),

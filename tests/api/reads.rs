@@ -251,6 +251,7 @@ async fn a_department_dashboard_shows_its_work_and_only_to_it() {
         .get("/api/v1/departments/SXEIC/dashboard", &office())
         .await;
     assert_eq!(lead.body["overdue"].as_array().unwrap().len(), 1);
+    assert_eq!(lead.body["overdue_total"], 1);
 
     let other = app
         .get("/api/v1/departments/SXEIC/dashboard", &department("SXDRC"))
@@ -260,6 +261,36 @@ async fn a_department_dashboard_shows_its_work_and_only_to_it() {
         .get("/api/v1/departments/NOPE/dashboard", &office())
         .await;
     assert_eq!(unknown.status, 404, "{}", unknown.body);
+}
+
+#[tokio::test]
+async fn a_dashboard_lists_the_hundred_most_overdue_and_counts_them_all() {
+    let app = spawn_app().await;
+    let (p, _) = project_due_end_of_april(&app, "太原煤机装备基地", "太原").await;
+    // 104 more milestones, due on the days of 2017 from 1 January: the earliest is the most
+    // overdue.
+    let first = chrono::NaiveDate::from_ymd_opt(2017, 1, 1).unwrap();
+    for k in 0..104 {
+        let due = first + chrono::Duration::days(k);
+        app.milestone(&p, &format!("节点{k}"), &due.to_string(), &["SXEIC"])
+            .await;
+    }
+    app.set_now("2018-06-15T02:00:00Z");
+    let board = app
+        .get("/api/v1/departments/SXEIC/dashboard", &office())
+        .await;
+    assert_eq!(board.status, 200, "{}", board.body);
+    assert_eq!(board.body["overdue_total"], 105);
+    let items = board.body["overdue"].as_array().unwrap();
+    assert_eq!(items.len(), 100);
+    assert_eq!(items[0]["due"], "2017-01-01");
+    assert_eq!(items[99]["due"], "2017-04-10");
+    // The rest is on the overdue list's later pages.
+    let rest = app
+        .get("/api/v1/overdue?page=2&per_page=100", &department("SXEIC"))
+        .await;
+    assert_eq!(rest.status, 200, "{}", rest.body);
+    assert_eq!(rest.body["items"].as_array().unwrap().len(), 5);
 }
 
 #[tokio::test]
