@@ -131,7 +131,6 @@ pub fn catch_up(shared: &Shared, head: u64) -> Result<u64, StoreError> {
     }
     let from = watermark + 1;
     let mut work = IndexWork::new();
-    let mut caught_up = 0;
     let mut group: Option<(String, Appended)> = None;
     let mut cursor = Cursor::new(&shared.log, from, head.max(1))?;
     while let Some(record) = cursor.next_record()? {
@@ -154,7 +153,6 @@ pub fn catch_up(shared: &Shared, head: u64) -> Result<u64, StoreError> {
                     // A long way behind (a new index layout derives everything): written in
                     // parts, each with its watermark, as one sled batch holds on to every
                     // node it replaces until it ends.
-                    caught_up = work.through;
                     std::mem::replace(&mut work, IndexWork::new()).apply(shared)?;
                 }
                 let a = Appended {
@@ -172,14 +170,13 @@ pub fn catch_up(shared: &Shared, head: u64) -> Result<u64, StoreError> {
     if let Some((command, a)) = group {
         work.add(Some(&command), &a);
     }
-    caught_up = caught_up.max(work.through);
     if work.through > 0 {
         work.apply(shared)?;
     }
-    if caught_up > 0 {
+    if from <= head {
         tracing::info!(
             from,
-            through = caught_up,
+            through = head,
             "indexed the events a restart found unindexed"
         );
     }

@@ -306,13 +306,14 @@ impl Writer {
             pending.chunks.push(seq, &hash, &body);
         }
         pending.events += (appended.last_seq - appended.first_seq + 1) as usize;
-        let remembered = req.idempotent.then(|| {
+        let mut remembered = None;
+        if req.idempotent {
             self.unindexed
                 .insert(req.command_id.clone(), appended.clone());
             self.unindexed_order
                 .push_back((appended.last_seq, req.command_id.clone()));
-            req.command_id
-        });
+            remembered = Some(req.command_id);
+        }
         pending.decided.push((remembered, appended.clone()));
         self.versions.insert(req.stream, appended.last_version);
         self.head = head;
