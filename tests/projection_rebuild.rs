@@ -174,6 +174,43 @@ async fn read_models_kept_live_equal_a_rebuild_from_seq_one() {
     assert_eq!(models.project(p12).unwrap().unwrap().name(), "项目12");
 }
 
+/// A rebuild reads the log in runs, several threads at once, while the service goes on
+/// appending: it folds every event up to where it stops exactly once, in order, and the
+/// models then follow the log from there as if they had been kept live all along.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_while_the_log_grows_folds_every_event_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, models, projector) = running(dir.path());
+    let dispatcher = Dispatcher::new(store.clone(), policies());
+    let histories = |d: Dispatcher<SledStore>, parts: std::ops::Range<u128>| async move {
+        let each = parts.map(|k| {
+            let d = d.clone();
+            async move { history(&d, k * 60..(k + 1) * 60).await }
+        });
+        futures::future::join_all(each).await;
+    };
+    histories(dispatcher.clone(), 0..16).await;
+    // Several runs for each of the rebuild's readers.
+    assert!(store.head().seq > 4 * 2048, "{} events", store.head().seq);
+    wait_until_caught_up(&models, &store).await;
+
+    let more = tokio::spawn(histories(dispatcher.clone(), 16..20));
+    let report = projector.rebuild().await.unwrap();
+    assert_eq!(
+        report.events, report.position,
+        "each event up to the rebuild's position folded once"
+    );
+    more.await.unwrap();
+    wait_until_caught_up(&models, &store).await;
+    let live = models.dump().unwrap();
+    let again = projector.rebuild().await.unwrap();
+    assert_eq!(again.position, store.head().seq);
+    assert!(
+        live == models.dump().unwrap(),
+        "the models a rebuild left and then kept live equal a rebuild of the whole log"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_restart_the_read_models_resume_from_their_own_position() {
     let dir = tempfile::tempdir().unwrap();

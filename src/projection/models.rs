@@ -450,6 +450,13 @@ fn held_key(open_key: &[u8]) -> Vec<u8> {
 struct DueCounts(BTreeMap<Vec<u8>, i64>);
 
 impl DueCounts {
+    /// Adds the moves another part counted.
+    fn merge(&mut self, other: DueCounts) {
+        for (key, delta) in other.0 {
+            *self.0.entry(key).or_default() += delta;
+        }
+    }
+
     /// A due-date row entering (`delta` 1) or leaving (`delta` -1) the index.
     fn row(
         &mut self,
@@ -556,7 +563,9 @@ fn ensure_layout(tree: &sled::Tree) -> Result<(), ProjectionError> {
     }
     // Counted from nothing: whatever counts were stored are removed above.
     counts.apply(|_| Ok(0), &mut changes)?;
-    changes.apply(tree, usize::MAX, (LAYOUT_KEY, &LAYOUT.to_be_bytes()))
+    let mut batch = changes.into_batch();
+    batch.insert(LAYOUT_KEY, &LAYOUT.to_be_bytes());
+    Ok(tree.apply_batch(batch)?)
 }
 
 fn dept_prefix(dept: &DepartmentCode) -> Vec<u8> {
@@ -828,49 +837,74 @@ impl Folder {
     /// Writes everything folded since the last write, with the position, atomically; says
     /// which projects' records it wrote, at which versions.
     pub fn write(&mut self, tree: &sled::Tree) -> Result<Written, ProjectionError> {
-        self.write_in_parts(tree, usize::MAX)
+        let touched: Vec<_> = self.touched.drain().collect();
+        let (mut changes, projects) = self.row_changes(tree, &touched, 1)?;
+        for (key, record) in encode_records(&touched)? {
+            changes.insert(key, record);
+        }
+        let mut batch = changes.into_batch();
+        batch.insert(POSITION_KEY, &self.position.to_be_bytes());
+        tree.apply_batch(batch)?;
+        Ok(self.written(projects))
     }
 
-    /// Writes like [`write`](Self::write), but in key order, in batches of at most
-    /// `per_batch` keys, the position with the last. Only for a generation nobody reads yet
-    /// (a rebuild's): a crash between two batches leaves it unfinished, never switched to.
-    /// sled keeps every node a batch replaces until the batch ends, and pages nodes out
-    /// beyond its cache: one batch of thousands of records is slow and large, and records
-    /// written out of key order page each leaf in again and again.
-    pub fn write_in_parts(
+    /// Writes like [`write`](Self::write), but not atomically and on several threads. Only
+    /// for a generation nobody reads yet (a rebuild's): a crash leaves it unfinished, never
+    /// switched to. (An atomic batch takes sled's lock on every writer, and keeps every node
+    /// it replaces until it ends.)
+    ///
+    /// `threads` threads work out the index rows of their share of the projects; then one
+    /// thread encodes and compresses the records, most of the work, and inserts them while
+    /// this one inserts the rows. Records sort after the rows, and each thread writes in key
+    /// order, so that sled finds each leaf it writes to where it wrote the last key. The
+    /// position goes in last.
+    pub fn write_unread(
         &mut self,
         tree: &sled::Tree,
-        per_batch: usize,
+        threads: usize,
     ) -> Result<Written, ProjectionError> {
-        let mut changes = Changes::default();
-        let mut counts = DueCounts::default();
-        let mut projects = Vec::with_capacity(self.touched.len());
-        for (id, (old, record)) in self.touched.drain() {
-            projects.push((id, record.version));
-            let rows = index_rows(&record);
-            // A due-date row that changed leaves the counts as it was and enters them as it
-            // is: its due day, departments or holds may be what changed.
-            for (k, v) in old.iter().filter(|(k, _)| k.first() == Some(&b'o')) {
-                if rows.get(k) != Some(v) {
-                    counts.row(&mut changes, k, v, -1)?;
+        let touched: Vec<_> = self.touched.drain().collect();
+        let (changes, projects) = self.row_changes(tree, &touched, threads)?;
+        std::thread::scope(|s| {
+            let records = s.spawn(|| -> Result<(), ProjectionError> {
+                for (key, record) in encode_records(&touched)? {
+                    tree.insert(key, record)?;
                 }
-            }
-            for (k, v) in rows.iter().filter(|(k, _)| k.first() == Some(&b'o')) {
-                if old.get(k) != Some(v) {
-                    counts.row(&mut changes, k, v, 1)?;
-                }
-            }
-            for gone in old.keys().filter(|k| !rows.contains_key(*k)) {
-                changes.remove(gone.clone());
-            }
-            // Only the rows that changed: a progress report, the commonest event, changes
-            // none of them.
-            for (k, v) in rows {
-                if old.get(&k) != Some(&v) {
-                    changes.insert(k, v);
-                }
-            }
-            changes.insert(project_key(id), encode_record(&record)?);
+                Ok(())
+            });
+            let rows = changes.insert_in_order(tree);
+            let records = records
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            rows.and(records)
+        })?;
+        tree.insert(POSITION_KEY, &self.position.to_be_bytes())?;
+        Ok(self.written(projects))
+    }
+
+    fn written(&mut self, projects: Vec<(ProjectId, u64)>) -> Written {
+        self.pending = 0;
+        Written {
+            position: self.position,
+            projects,
+        }
+    }
+
+    /// Everything a write changes in `tree` but the records themselves: the index rows of
+    /// the `touched` projects that changed, worked out by `threads` threads, the due-date
+    /// counts and the outbox; and which projects' records at which versions.
+    fn row_changes(
+        &mut self,
+        tree: &sled::Tree,
+        touched: &[Touched],
+        threads: usize,
+    ) -> Result<(Changes, Vec<(ProjectId, u64)>), ProjectionError> {
+        let share = touched.len().div_ceil(threads.max(1)).max(1);
+        let mut parts = in_threads(touched.chunks(share), project_rows)?.into_iter();
+        let (mut changes, mut counts) = parts.next().unwrap_or_default();
+        for (c, n) in parts {
+            changes.merge(c);
+            counts.merge(n);
         }
         for (key, entry) in std::mem::take(&mut self.outbox) {
             if entry.sent.is_some() || entry.dead {
@@ -881,17 +915,92 @@ impl Folder {
             changes.insert(outbox_key(&key), serde_json::to_vec(&entry)?);
         }
         counts.apply(|key| stored_count(tree, key), &mut changes)?;
-        changes.apply(
-            tree,
-            per_batch,
-            (POSITION_KEY, &self.position.to_be_bytes()),
-        )?;
-        self.pending = 0;
-        Ok(Written {
-            position: self.position,
-            projects,
-        })
+        let projects = touched
+            .iter()
+            .map(|(id, (_, record))| (*id, record.version))
+            .collect();
+        Ok((changes, projects))
     }
+}
+
+/// A project folded since the last write: the index rows its stored record called for, and
+/// the record as folded since.
+type Touched = (ProjectId, (Rows, ProjectRecord));
+
+/// Runs `work` on each part, each on a thread of its own when there are several, and
+/// returns their results in order, or the first error.
+fn in_threads<'a, P, T, F>(
+    parts: impl Iterator<Item = &'a [P]>,
+    work: F,
+) -> Result<Vec<T>, ProjectionError>
+where
+    P: Sync + 'a,
+    T: Send,
+    F: Fn(&'a [P]) -> Result<T, ProjectionError> + Sync,
+{
+    let parts: Vec<&[P]> = parts.collect();
+    if parts.len() <= 1 {
+        return parts.into_iter().map(work).collect();
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| s.spawn(|| work(part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// The index rows of these projects that changed since their stored records', and how the
+/// due-date counts move.
+fn project_rows(projects: &[Touched]) -> Result<(Changes, DueCounts), ProjectionError> {
+    let mut changes = Changes::default();
+    let mut counts = DueCounts::default();
+    for (_, (old, record)) in projects {
+        let rows = index_rows(record);
+        // A due-date row that changed leaves the counts as it was and enters them as it
+        // is: its due day, departments or holds may be what changed.
+        for (k, v) in old.iter().filter(|(k, _)| k.first() == Some(&b'o')) {
+            if rows.get(k) != Some(v) {
+                counts.row(&mut changes, k, v, -1)?;
+            }
+        }
+        for (k, v) in rows.iter().filter(|(k, _)| k.first() == Some(&b'o')) {
+            if old.get(k) != Some(v) {
+                counts.row(&mut changes, k, v, 1)?;
+            }
+        }
+        for gone in old.keys().filter(|k| !rows.contains_key(*k)) {
+            changes.remove(gone.clone());
+        }
+        // Only the rows that changed: a progress report, the commonest event, changes
+        // none of them.
+        for (k, v) in rows {
+            if old.get(&k) != Some(&v) {
+                changes.insert(k, v);
+            }
+        }
+    }
+    Ok((changes, counts))
+}
+
+/// A key and the value stored under it.
+type Stored = (Vec<u8>, Vec<u8>);
+
+/// The projects' records as stored, in key order.
+fn encode_records(projects: &[Touched]) -> Result<Vec<Stored>, ProjectionError> {
+    let mut records = projects
+        .iter()
+        .map(|(id, (_, record))| Ok((project_key(*id), encode_record(record)?)))
+        .collect::<Result<Vec<_>, ProjectionError>>()?;
+    records.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(records)
 }
 
 /// What one write changes in a generation, in key order: a value to insert, or `None` to
@@ -908,29 +1017,31 @@ impl Changes {
         self.0.insert(key, None);
     }
 
-    /// Applies the changes in key order, in sled batches of at most `per_batch` keys, with
-    /// `last` in the final batch.
-    fn apply(
-        self,
-        tree: &sled::Tree,
-        per_batch: usize,
-        last: (&[u8], &[u8]),
-    ) -> Result<(), ProjectionError> {
+    /// Takes in the changes of another part; its keys are its own.
+    fn merge(&mut self, mut other: Changes) {
+        self.0.append(&mut other.0);
+    }
+
+    /// The changes as one atomic sled batch.
+    fn into_batch(self) -> sled::Batch {
         let mut batch = sled::Batch::default();
-        let mut in_batch = 0;
         for (key, value) in self.0 {
             match value {
                 Some(v) => batch.insert(key, v),
                 None => batch.remove(key),
             }
-            in_batch += 1;
-            if in_batch >= per_batch {
-                tree.apply_batch(std::mem::take(&mut batch))?;
-                in_batch = 0;
-            }
         }
-        batch.insert(last.0, last.1);
-        tree.apply_batch(batch)?;
+        batch
+    }
+
+    /// Inserts and removes the keys in key order, one at a time: not atomically.
+    fn insert_in_order(self, tree: &sled::Tree) -> Result<(), ProjectionError> {
+        for (key, value) in self.0 {
+            match value {
+                Some(v) => tree.insert(key, v)?,
+                None => tree.remove(key)?,
+            };
+        }
         Ok(())
     }
 }
@@ -1079,7 +1190,7 @@ mod tests {
     }
 
     #[test]
-    fn a_write_in_many_small_batches_stores_what_one_batch_stores() {
+    fn a_write_shared_among_threads_stores_what_one_batch_stores() {
         let db = sled::Config::new().temporary(true).open().unwrap();
         let (whole, parts) = (
             db.open_tree("whole").unwrap(),
@@ -1092,9 +1203,9 @@ mod tests {
         let mut many = Folder::new(&parts).unwrap();
         // Split inside a project, so that its record and rows are written twice.
         many.fold_decoded(&parts, &decoded[..18]).unwrap();
-        many.write_in_parts(&parts, 1).unwrap();
+        many.write_unread(&parts, 1).unwrap();
         many.fold_decoded(&parts, &decoded[18..]).unwrap();
-        let written = many.write_in_parts(&parts, 3).unwrap();
+        let written = many.write_unread(&parts, 3).unwrap();
         assert_eq!(written.position, decoded.len() as u64);
         let all = |t: &sled::Tree| -> Vec<_> { t.iter().map(Result::unwrap).collect() };
         assert_eq!(all(&whole), all(&parts));

@@ -8,6 +8,7 @@
 //! rebuild replaced is dropped here too, once no reader can still be in it.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -25,8 +26,6 @@ const REBUILD_CHUNK: usize = 2048;
 /// Each write costs a project's record once however many of its events it folds, so the
 /// fewer writes the better; the projects bound what it holds in memory.
 const REBUILD_HELD_PROJECTS: usize = 16_384;
-/// Keys a rebuild writes per sled batch (see [`Folder::write_in_parts`]).
-const REBUILD_KEYS_PER_BATCH: usize = 4096;
 /// See [`REBUILD_HELD_PROJECTS`]: bounds the notices held, which projects do not.
 const REBUILD_WRITE_EVERY: usize = 4_194_304;
 
@@ -158,9 +157,10 @@ async fn answer<S: EventStore>(store: &S, models: &ReadModels, reply: Reply) {
 /// Fills a fresh generation of the models from seq 1 up to the log's durable head, then
 /// switches to it. Used by the running projector and by `duban rebuild` on a stopped service.
 ///
-/// Two threads share the work: one reads the log and decodes only the fields the fold needs
-/// ([`EventView`](crate::store::EventView)), the other (the caller) folds them and writes the
-/// models, a few runs apart.
+/// Reading and decoding the log costs more than folding it, so [`rebuild_threads`] threads
+/// share that ([`read_decoded`]), each decoding only the fields the fold needs
+/// ([`EventView`](crate::store::EventView)); the caller folds their runs in seq order. As
+/// many threads then encode and write the models ([`Folder::write_unread`]).
 pub async fn rebuild<S: EventStore>(
     store: &S,
     models: &ReadModels,
@@ -168,30 +168,22 @@ pub async fn rebuild<S: EventStore>(
     let started = Instant::now();
     let tree = models.new_generation()?;
     let mut folder = Folder::new(&tree)?;
-    let mut runs = read_decoded(store.clone(), folder.position() + 1)?;
+    let mut runs = read_decoded(store, folder.position() + 1, rebuild_threads())?;
     let mut events = 0u64;
     let mut written = Vec::new();
     loop {
-        let Some(run) = runs.recv().await else {
-            return Err(ProjectionError::Corrupt(
-                "the rebuild's reader stopped before the end of the log".into(),
-            ));
-        };
-        let run = run?;
-        if run.is_empty() {
-            break; // the end of the log
-        }
+        let run = runs.next().await?;
         events += run.len() as u64;
         folder.fold_decoded(&tree, &run)?;
+        if run.len() < REBUILD_CHUNK {
+            break; // the end of the log as it was when this run was read
+        }
         if folder.held() >= REBUILD_HELD_PROJECTS || folder.pending >= REBUILD_WRITE_EVERY {
-            written.extend(
-                folder
-                    .write_in_parts(&tree, REBUILD_KEYS_PER_BATCH)?
-                    .projects,
-            );
+            written.extend(folder.write_unread(&tree, rebuild_threads())?.projects);
         }
     }
-    let last = folder.write_in_parts(&tree, REBUILD_KEYS_PER_BATCH)?;
+    drop(runs);
+    let last = folder.write_unread(&tree, rebuild_threads())?;
     written.extend(last.projects);
     // The rebuilt records carry the versions the log gives them; noted before the switch so
     // that nothing rendered from the old generation is served after it.
@@ -207,36 +199,71 @@ pub async fn rebuild<S: EventStore>(
     })
 }
 
-/// Runs of decoded events from `from` to the durable head, read on a thread of its own and
-/// ended by an empty run.
-type DecodedRuns = mpsc::Receiver<Result<Vec<Decoded>, StoreError>>;
+/// Threads that read and decode the log for a rebuild, and then write the models: one per
+/// core, at least two and at most eight. The fold, on the caller's thread, takes a fraction
+/// of one core.
+fn rebuild_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
+}
 
-fn read_decoded<S: EventStore>(store: S, from: u64) -> Result<DecodedRuns, ProjectionError> {
-    // A few runs ahead of the fold, no more: memory stays bounded.
-    let (tx, rx) = mpsc::channel(16);
-    std::thread::Builder::new()
-        .name("rebuild-reader".into())
-        .spawn(move || {
-            let mut from = from;
-            loop {
-                let mut run = Vec::with_capacity(REBUILD_CHUNK);
-                match store.scan_all(from, REBUILD_CHUNK, |e| run.push(decode(e))) {
-                    Ok(0) => {
-                        // An empty run says the end was reached; a channel closed without it
-                        // says the reader failed.
-                        let _ = tx.blocking_send(Ok(Vec::new()));
+/// Runs of [`REBUILD_CHUNK`] decoded events from a starting seq, read by several threads and
+/// handed out in seq order. Run `k` starts at `from + k × REBUILD_CHUNK` and is read by
+/// thread `k mod readers`. A run shorter than the rest is the last: it ends at the durable
+/// head as it was when it was read, and nothing after it is handed out, so the runs have no
+/// gap even while the log grows.
+struct DecodedRuns {
+    readers: Vec<mpsc::Receiver<Result<Vec<Decoded>, StoreError>>>,
+    next: usize,
+}
+
+impl DecodedRuns {
+    /// The next run in seq order, or why there is none.
+    async fn next(&mut self) -> Result<Vec<Decoded>, ProjectionError> {
+        let reader = self.next % self.readers.len();
+        self.next += 1;
+        match self.readers[reader].recv().await {
+            Some(run) => Ok(run?),
+            None => Err(ProjectionError::Corrupt(
+                "a reader of the rebuild stopped before the end of the log".into(),
+            )),
+        }
+    }
+}
+
+fn read_decoded<S: EventStore>(
+    store: &S,
+    from: u64,
+    readers: usize,
+) -> Result<DecodedRuns, ProjectionError> {
+    // The first run that ends the log (short, or failed): no reader reads past it.
+    let last_run = Arc::new(AtomicU64::new(u64::MAX));
+    let mut receivers = Vec::with_capacity(readers);
+    for first in 0..readers {
+        // A few runs ahead of the fold, no more: memory stays bounded.
+        let (tx, rx) = mpsc::channel(8);
+        receivers.push(rx);
+        let (store, last_run) = (store.clone(), last_run.clone());
+        std::thread::Builder::new()
+            .name("rebuild-reader".into())
+            .spawn(move || {
+                let mut k = first as u64;
+                while k <= last_run.load(Ordering::Acquire) {
+                    let start = from + k * REBUILD_CHUNK as u64;
+                    let mut run = Vec::with_capacity(REBUILD_CHUNK);
+                    let read = store.scan_all(start, REBUILD_CHUNK, |e| run.push(decode(e)));
+                    if !matches!(read, Ok(REBUILD_CHUNK)) {
+                        last_run.fetch_min(k, Ordering::AcqRel);
+                    }
+                    // A channel closed says the rebuild gave up.
+                    if tx.blocking_send(read.map(|_| run)).is_err() {
                         break;
                     }
-                    Ok(_) => from = run.last().map_or(from, |d| d.at.seq + 1),
-                    Err(e) => {
-                        let _ = tx.blocking_send(Err(e));
-                        break;
-                    }
+                    k += readers as u64;
                 }
-                if tx.blocking_send(Ok(run)).is_err() {
-                    break; // the rebuild gave up
-                }
-            }
-        })?;
-    Ok(rx)
+            })?;
+    }
+    Ok(DecodedRuns {
+        readers: receivers,
+        next: 0,
+    })
 }
