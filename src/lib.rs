@@ -20,6 +20,7 @@
 //! - [`notify`]: reminders by e-mail — detection, the outbox, digests in Chinese, SMTP or `.eml`.
 //! - [`store`]: the event log on sled — envelopes, group commit, reads, subscriptions, chain
 //!   verification.
+//! - [`rfc3339`]: reading stored times fast.
 //! - [`cli`]: the `duban` command line.
 //! - [`demo`]: `duban demo` — the plan imported and a scripted history played through the
 //!   API on a simulated clock, then served.
@@ -35,5 +36,6 @@ pub mod notify;
 pub mod plan;
 pub mod policy;
 pub mod projection;
+pub mod rfc3339;
 pub mod startup;
 pub mod store;

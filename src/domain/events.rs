@@ -80,6 +80,7 @@ pub struct IndicatorActual {
 pub struct ProgressReported {
     pub milestone_id: MilestoneId,
     pub department: DepartmentCode,
+    #[serde(deserialize_with = "crate::rfc3339::deserialize")]
     pub reported_at: DateTime<Utc>,
     pub percent: u8,
     pub narrative: String,
@@ -93,6 +94,7 @@ pub struct ProgressReported {
 pub struct CompletionClaimed {
     pub milestone_id: MilestoneId,
     pub department: DepartmentCode,
+    #[serde(deserialize_with = "crate::rfc3339::deserialize")]
     pub claimed_at: DateTime<Utc>,
     pub narrative: String,
     pub evidence: Vec<String>,
@@ -103,6 +105,7 @@ pub struct CompletionClaimed {
 pub struct ExtensionRequested {
     pub milestone_id: MilestoneId,
     pub department: DepartmentCode,
+    #[serde(deserialize_with = "crate::rfc3339::deserialize")]
     pub requested_at: DateTime<Utc>,
     /// The due date in force when the request was made.
     pub due_date: NaiveDate,

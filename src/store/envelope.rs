@@ -215,33 +215,10 @@ pub struct EventView<'a> {
     #[serde(borrow)]
     pub event_type: std::borrow::Cow<'a, str>,
     pub schema_version: u32,
-    #[serde(deserialize_with = "rfc3339")]
+    #[serde(deserialize_with = "crate::rfc3339::deserialize")]
     pub recorded_at: DateTime<Utc>,
     #[serde(borrow)]
     pub payload: &'a serde_json::value::RawValue,
-}
-
-/// Reads a time as written by `DateTime<Utc>`'s `Serialize`, borrowed from the stored bytes
-/// and read with chrono's RFC 3339 parser, several times faster than the general one its
-/// `Deserialize` goes through; that one still reads what the fast one refuses (a year
-/// outside 0000–9999).
-fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-    struct Rfc3339;
-    impl serde::de::Visitor<'_> for Rfc3339 {
-        type Value = DateTime<Utc>;
-
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("an RFC 3339 time")
-        }
-
-        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
-            DateTime::parse_from_rfc3339(s)
-                .map(|t| t.with_timezone(&Utc))
-                .or_else(|_| s.parse::<DateTime<Utc>>())
-                .map_err(E::custom)
-        }
-    }
-    d.deserialize_str(Rfc3339)
 }
 
 /// An event read back from the log: its envelope and the hash of its stored bytes.

@@ -161,7 +161,10 @@ pub fn decode_envelope(body: &[u8]) -> Result<Envelope, StoreError> {
 
 /// The fields of an envelope a folding reader needs, borrowed from its body.
 pub fn decode_view(body: &[u8]) -> Result<super::envelope::EventView<'_>, StoreError> {
-    serde_json::from_slice(body).map_err(|e| StoreError::Codec(e.to_string()))
+    // Checked as UTF-8 at once, by SIMD, rather than string by string as it is parsed.
+    let text = simdutf8::basic::from_utf8(body)
+        .map_err(|_| StoreError::Codec("a stored event is not UTF-8".into()))?;
+    serde_json::from_str(text).map_err(|e| StoreError::Codec(e.to_string()))
 }
 
 pub fn encode_appended(appended: &Appended) -> Vec<u8> {
