@@ -190,7 +190,7 @@ async fn a_rebuild_while_the_log_grows_folds_every_event_once() {
         futures::future::join_all(each).await;
     };
     histories(dispatcher.clone(), 0..16).await;
-    // Several runs for each of the rebuild's readers.
+    // Several runs of the rebuild's, read by at least two threads.
     assert!(store.head().seq > 4 * 2048, "{} events", store.head().seq);
     wait_until_caught_up(&models, &store).await;
 

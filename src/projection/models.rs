@@ -1,8 +1,9 @@
 //! The read models' storage: a sled database of its own (`<data dir>/projections`), apart from
 //! the log so that their writes never sit on the log's fsync path. Everything in it can be
-//! rebuilt from the log; it is therefore not fsynced, only kept consistent: the models and the
-//! position they reflect are written in one atomic batch, so after a crash they resume from a
-//! position that matches what they hold.
+//! rebuilt from the log; it is therefore not fsynced, only kept consistent: the live models and
+//! the position they reflect are written in one atomic batch, so after a crash they resume from
+//! a position that matches what they hold. (A rebuild's generation, read by nobody until it is
+//! complete, is written key by key.)
 //!
 //! One tree holds one generation of the models (`views-N`); a rebuild fills the next
 //! generation and then switches to it, so readers never see a half-built model. The
@@ -719,7 +720,8 @@ fn pending_key(dedup_key: &str) -> Vec<u8> {
 }
 
 /// Folds runs of events (in seq order, following the tree's position) and writes what they
-/// change as one atomic batch with the new position. Events whose stream is not a project, or
+/// change with the new position: as one atomic batch when live, key by key for a rebuild's
+/// generation ([`Folder::write_unread`]). Events whose stream is not a project, or
 /// whose payload cannot be read, are logged and passed over, the same way every time, so a
 /// rebuild still reproduces the live models. A rebuild folds many runs before writing once,
 /// so each project's record is decoded and encoded once per write, not once per run.
@@ -855,9 +857,9 @@ impl Folder {
     ///
     /// `threads` threads work out the index rows of their share of the projects; then one
     /// thread encodes and compresses the records, most of the work, and inserts them while
-    /// this one inserts the rows. Records sort after the rows, and each thread writes in key
-    /// order, so that sled finds each leaf it writes to where it wrote the last key. The
-    /// position goes in last.
+    /// this one inserts the rows. Records sort after the rows (all but the outbox's queue),
+    /// and each thread writes in key order, so that sled finds each leaf it writes to where
+    /// it wrote the last key. The position goes in last.
     pub fn write_unread(
         &mut self,
         tree: &sled::Tree,

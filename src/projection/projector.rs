@@ -159,8 +159,8 @@ async fn answer<S: EventStore>(store: &S, models: &ReadModels, reply: Reply) {
 ///
 /// Reading and decoding the log costs more than folding it, so [`rebuild_threads`] threads
 /// share that ([`read_decoded`]), each decoding only the fields the fold needs
-/// ([`EventView`](crate::store::EventView)); the caller folds their runs in seq order. As
-/// many threads then encode and write the models ([`Folder::write_unread`]).
+/// ([`EventView`](crate::store::EventView)); the caller folds their runs in seq order. The
+/// models are then written by several threads too ([`Folder::write_unread`]).
 pub async fn rebuild<S: EventStore>(
     store: &S,
     models: &ReadModels,
@@ -171,13 +171,9 @@ pub async fn rebuild<S: EventStore>(
     let mut runs = read_decoded(store, folder.position() + 1, rebuild_threads())?;
     let mut events = 0u64;
     let mut written = Vec::new();
-    loop {
-        let run = runs.next().await?;
+    while let Some(run) = runs.next().await? {
         events += run.len() as u64;
         folder.fold_decoded(&tree, &run)?;
-        if run.len() < REBUILD_CHUNK {
-            break; // the end of the log as it was when this run was read
-        }
         if folder.held() >= REBUILD_HELD_PROJECTS || folder.pending >= REBUILD_WRITE_EVERY {
             written.extend(folder.write_unread(&tree, rebuild_threads())?.projects);
         }
@@ -214,15 +210,32 @@ fn rebuild_threads() -> usize {
 struct DecodedRuns {
     readers: Vec<mpsc::Receiver<Result<Vec<Decoded>, StoreError>>>,
     next: usize,
+    /// A short run was handed out: it was the last.
+    ended: bool,
 }
 
 impl DecodedRuns {
-    /// The next run in seq order, or why there is none.
-    async fn next(&mut self) -> Result<Vec<Decoded>, ProjectionError> {
+    fn new(readers: Vec<mpsc::Receiver<Result<Vec<Decoded>, StoreError>>>) -> Self {
+        Self {
+            readers,
+            next: 0,
+            ended: false,
+        }
+    }
+
+    /// The next run in seq order; `None` after the last.
+    async fn next(&mut self) -> Result<Option<Vec<Decoded>>, ProjectionError> {
+        if self.ended {
+            return Ok(None);
+        }
         let reader = self.next % self.readers.len();
         self.next += 1;
         match self.readers[reader].recv().await {
-            Some(run) => Ok(run?),
+            Some(run) => {
+                let run = run?;
+                self.ended = run.len() < REBUILD_CHUNK;
+                Ok(Some(run))
+            }
             None => Err(ProjectionError::Corrupt(
                 "a reader of the rebuild stopped before the end of the log".into(),
             )),
@@ -239,8 +252,8 @@ fn read_decoded<S: EventStore>(
     let last_run = Arc::new(AtomicU64::new(u64::MAX));
     let mut receivers = Vec::with_capacity(readers);
     for first in 0..readers {
-        // A few runs ahead of the fold, no more: memory stays bounded.
-        let (tx, rx) = mpsc::channel(8);
+        // Sixteen runs ahead of the fold among them, no more: memory stays bounded.
+        let (tx, rx) = mpsc::channel((16 / readers).max(2));
         receivers.push(rx);
         let (store, last_run) = (store.clone(), last_run.clone());
         std::thread::Builder::new()
@@ -262,8 +275,68 @@ fn read_decoded<S: EventStore>(
                 }
             })?;
     }
-    Ok(DecodedRuns {
-        readers: receivers,
-        next: 0,
-    })
+    Ok(DecodedRuns::new(receivers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::projection::record::Position;
+
+    /// Run `k` as a reader hands it over: `len` events from its first seq.
+    fn run(k: u64, len: usize) -> Result<Vec<Decoded>, StoreError> {
+        let first = 1 + k * REBUILD_CHUNK as u64;
+        Ok((first..first + len as u64)
+            .map(|seq| Decoded {
+                at: Position {
+                    seq,
+                    version: 1,
+                    recorded_at: chrono::Utc::now(),
+                },
+                event: None,
+            })
+            .collect())
+    }
+
+    fn seqs(runs: &[Vec<Decoded>]) -> Vec<u64> {
+        runs.iter().flatten().map(|d| d.at.seq).collect()
+    }
+
+    #[tokio::test]
+    async fn runs_are_handed_out_in_seq_order_up_to_the_first_short_one() {
+        let ((tx0, rx0), (tx1, rx1)) = (mpsc::channel(8), mpsc::channel(8));
+        // Reader 1 read run 3 after the log had grown past run 2, which reader 0 found short:
+        // run 3 starts where run 2 would have ended, after events not read, and is not used.
+        for (tx, k, len) in [
+            (&tx0, 0, REBUILD_CHUNK),
+            (&tx1, 1, REBUILD_CHUNK),
+            (&tx0, 2, 5),
+            (&tx1, 3, REBUILD_CHUNK),
+        ] {
+            tx.send(run(k, len)).await.unwrap();
+        }
+        // The readers stop there; a run asked for past the end would be an error.
+        drop((tx0, tx1));
+        let mut runs = DecodedRuns::new(vec![rx0, rx1]);
+        let mut got = Vec::new();
+        while let Some(run) = runs.next().await.unwrap() {
+            got.push(run);
+        }
+        let end = 2 * REBUILD_CHUNK as u64 + 5;
+        assert_eq!(seqs(&got), (1..=end).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_reader_gone_before_the_end_or_failing_is_an_error() {
+        let (first, second) = (mpsc::channel(8), mpsc::channel(8));
+        first.0.send(run(0, REBUILD_CHUNK)).await.unwrap();
+        drop(second.0);
+        let mut runs = DecodedRuns::new(vec![first.1, second.1]);
+        assert!(runs.next().await.unwrap().is_some());
+        assert!(runs.next().await.is_err(), "run 1 never came");
+
+        let (only, rx) = mpsc::channel(8);
+        only.send(Err(StoreError::Closed)).await.unwrap();
+        assert!(DecodedRuns::new(vec![rx]).next().await.is_err());
+    }
 }
