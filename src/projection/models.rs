@@ -875,10 +875,7 @@ impl Folder {
                 Ok(())
             });
             let rows = changes.insert_in_order(tree);
-            let records = records
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            rows.and(records)
+            rows.and(joined(records))
         })?;
         tree.insert(POSITION_KEY, &self.position.to_be_bytes())?;
         Ok(self.written(projects))
@@ -949,14 +946,15 @@ where
             .into_iter()
             .map(|part| s.spawn(|| work(part)))
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        handles.into_iter().map(joined).collect()
     })
+}
+
+/// What a scoped thread returned; its panic, if it panicked, carries on in the caller.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// The index rows of these projects that changed since their stored records', and how the

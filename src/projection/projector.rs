@@ -168,18 +168,19 @@ pub async fn rebuild<S: EventStore>(
     let started = Instant::now();
     let tree = models.new_generation()?;
     let mut folder = Folder::new(&tree)?;
-    let mut runs = read_decoded(store, folder.position() + 1, rebuild_threads())?;
+    let threads = rebuild_threads();
+    let mut runs = read_decoded(store, folder.position() + 1, threads)?;
     let mut events = 0u64;
     let mut written = Vec::new();
     while let Some(run) = runs.next().await? {
         events += run.len() as u64;
         folder.fold_decoded(&tree, &run)?;
         if folder.held() >= REBUILD_HELD_PROJECTS || folder.pending >= REBUILD_WRITE_EVERY {
-            written.extend(folder.write_unread(&tree, rebuild_threads())?.projects);
+            written.extend(folder.write_unread(&tree, threads)?.projects);
         }
     }
     drop(runs);
-    let last = folder.write_unread(&tree, rebuild_threads())?;
+    let last = folder.write_unread(&tree, threads)?;
     written.extend(last.projects);
     // The rebuilt records carry the versions the log gives them; noted before the switch so
     // that nothing rendered from the old generation is served after it.
