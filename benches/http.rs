@@ -138,8 +138,9 @@ where
     }
 }
 
-/// The log's counters from `/metrics`: events, group commits, seconds in flush and fsync.
-async fn log_counters(client: &reqwest::Client, port: u16) -> [f64; 4] {
+/// The log's counters from `/metrics`: events, group commits, seconds writing, in flush and
+/// in fsync.
+async fn log_counters(client: &reqwest::Client, port: u16) -> [f64; 5] {
     let text = client
         .get(format!("http://127.0.0.1:{port}/metrics"))
         .send()
@@ -156,19 +157,23 @@ async fn log_counters(client: &reqwest::Client, port: u16) -> [f64; 4] {
     [
         value("duban_log_events_total"),
         value("duban_log_batches_total"),
+        value("duban_log_write_seconds_total"),
         value("duban_log_flush_seconds_total"),
         value("duban_log_fsync_seconds_total"),
     ]
 }
 
 /// What the group commit did between two readings of the counters.
-fn print_commits(before: [f64; 4], after: [f64; 4]) {
-    let [events, batches, flush, fsync] = std::array::from_fn(|i| after[i] - before[i]);
+fn print_commits(before: [f64; 5], after: [f64; 5], seconds: f64) {
+    let [events, batches, write, flush, fsync] = std::array::from_fn(|i| after[i] - before[i]);
     if batches > 0.0 {
         println!(
-            "{:<44} {:>8.1} events/commit, flush {:.2} ms, fdatasync {:.2} ms per commit",
+            "{:<44} {:>8.1} events/commit, {:.0} commits/s; per commit: write {:.2} ms, \
+             flush {:.2} ms, fdatasync {:.2} ms",
             "  group commits",
             events / batches,
+            batches / seconds,
+            write / batches * 1e3,
             flush / batches * 1e3,
             fsync / batches * 1e3
         );
@@ -272,14 +277,14 @@ async fn main() {
             "durable commands, 64 connections",
             &load(addr, 64, seconds, report.clone()).await,
         );
-        print_commits(before, log_counters(&client, port).await);
+        print_commits(before, log_counters(&client, port).await, seconds as f64);
     }
     let before = log_counters(&client, port).await;
     print(
         "durable commands, 1 connection",
         &load(addr, 1, seconds, report.clone()).await,
     );
-    print_commits(before, log_counters(&client, port).await);
+    print_commits(before, log_counters(&client, port).await, seconds as f64);
 
     let read = {
         let (office, ids) = (office.clone(), ids.clone());

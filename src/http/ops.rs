@@ -151,6 +151,11 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             "Time in sled's flush.",
             get(&s.flush_nanos),
         ),
+        (
+            "duban_log_write_seconds_total",
+            "Time deciding and writing group commits, before their flush.",
+            get(&s.write_nanos),
+        ),
     ];
     for (name, help, nanos) in seconds {
         let _ = writeln!(

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
-use super::models::{Decoded, Folder, ProjectionError, ReadModels, decode, fold_batch};
+use super::models::{
+    Decoded, Folder, ProjectionError, ReadModels, RecordCache, decode, fold_batch,
+};
 use crate::store::{EventStore, StoreError};
 
 /// Events read and folded at a time while following the log.
@@ -86,6 +88,7 @@ impl Projector {
 
 async fn follow<S: EventStore>(store: S, models: Arc<ReadModels>, mut rx: mpsc::Receiver<Reply>) {
     let mut head = store.watch_head();
+    let mut cache = RecordCache::default();
     tracing::info!(position = models.position(), "projector following the log");
     loop {
         while let Ok(reply) = rx.try_recv() {
@@ -93,7 +96,7 @@ async fn follow<S: EventStore>(store: S, models: Arc<ReadModels>, mut rx: mpsc::
         }
         let next_drop = models.drop_retired();
         head.borrow_and_update();
-        match catch_up_once(&store, &models).await {
+        match catch_up_once(&store, &models, &mut cache).await {
             Ok(true) => continue,
             Ok(false) => {}
             Err(ProjectionError::Store(StoreError::Closed)) => break,
@@ -131,8 +134,9 @@ async fn follow<S: EventStore>(store: S, models: Arc<ReadModels>, mut rx: mpsc::
 async fn catch_up_once<S: EventStore>(
     store: &S,
     models: &ReadModels,
+    cache: &mut RecordCache,
 ) -> Result<bool, ProjectionError> {
-    let Some(written) = fold_batch(&models.tree(), store, CHUNK)? else {
+    let Some(written) = fold_batch(&models.tree(), store, CHUNK, cache)? else {
         return Ok(false);
     };
     // Before the position moves, so that a reader who waits for it is never served a status
