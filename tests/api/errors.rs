@@ -148,6 +148,7 @@ async fn the_openapi_document_lists_every_route_and_the_bearer_scheme() {
     assert!(
         metrics.contains("duban_http_requests_total")
             && metrics.contains("duban_log_fsync_seconds_total")
+            && metrics.contains("duban_log_write_seconds_total")
             && metrics.contains("duban_projection_position_seq")
     );
 }
