@@ -619,6 +619,11 @@ thread_local! {
 /// repeats its field names for every milestone and compresses about sevenfold, and the
 /// compressed bytes are what sled writes, logs and keeps in its cache.
 fn encode_record(record: &ProjectRecord) -> Result<Vec<u8>, ProjectionError> {
+    Ok(encode_record_sized(record)?.0)
+}
+
+/// [`encode_record`], and the length of the record's JSON.
+fn encode_record_sized(record: &ProjectRecord) -> Result<(Vec<u8>, usize), ProjectionError> {
     let json = serde_json::to_vec(record)?;
     COMPRESSOR.with(|c| {
         let mut c = c.borrow_mut();
@@ -629,7 +634,7 @@ fn encode_record(record: &ProjectRecord) -> Result<Vec<u8>, ProjectionError> {
         let mut stored = c.compress(&json)?;
         // Sized for the worst case; a rebuild holds thousands of these at once.
         stored.shrink_to_fit();
-        Ok(stored)
+        Ok((stored, json.len()))
     })
 }
 
@@ -727,9 +732,10 @@ fn pending_key(dedup_key: &str) -> Vec<u8> {
 /// so each project's record is decoded and encoded once per write, not once per run.
 pub(super) struct Folder {
     position: u64,
-    /// Records known to equal the tree's, taken in place of reading and decoding them: the
-    /// live projector's [`RecordCache`]. Empty for a rebuild.
-    cached: HashMap<ProjectId, ProjectRecord>,
+    /// The live projector's [`RecordCache`], lent for one run: records known to equal the
+    /// tree's, taken in place of reading and decoding them, and given the records `write`
+    /// wrote. `None` (a rebuild, a test) reads every record from the tree and keeps none.
+    cached: Option<Cached>,
     /// Each project folded since the last write: the index rows its stored record called for,
     /// and the record as folded since.
     touched: HashMap<ProjectId, (Rows, ProjectRecord)>,
@@ -742,7 +748,7 @@ impl Folder {
     pub fn new(tree: &sled::Tree) -> Result<Self, ProjectionError> {
         Ok(Self {
             position: read_position(tree)?,
-            cached: HashMap::new(),
+            cached: None,
             touched: HashMap::new(),
             outbox: BTreeMap::new(),
             pending: 0,
@@ -776,8 +782,9 @@ impl Folder {
             let slot = match self.touched.entry(id) {
                 std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
                 std::collections::hash_map::Entry::Vacant(v) => {
-                    let record = match self.cached.remove(&id) {
-                        Some(record) => record,
+                    let cached = self.cached.as_mut().and_then(|c| c.remove(&id));
+                    let record = match cached {
+                        Some((record, _)) => record,
                         None => get_record(tree, id)?.unwrap_or_else(|| ProjectRecord::new(id)),
                     };
                     let old = index_rows(&record);
@@ -848,15 +855,20 @@ impl Folder {
     pub fn write(&mut self, tree: &sled::Tree) -> Result<Written, ProjectionError> {
         let touched: Vec<_> = self.touched.drain().collect();
         let (mut changes, projects) = self.row_changes(tree, &touched, 1)?;
-        for (key, record) in encode_records(&touched)? {
-            changes.insert(key, record);
+        let mut sizes = Vec::with_capacity(touched.len());
+        for (id, (_, record)) in &touched {
+            let (stored, json) = encode_record_sized(record)?;
+            changes.insert(project_key(*id), stored);
+            sizes.push(json);
         }
         let mut batch = changes.into_batch();
         batch.insert(POSITION_KEY, &self.position.to_be_bytes());
         tree.apply_batch(batch)?;
         // Only now are these records the tree's: a failed batch leaves them out of the cache.
-        for (id, (_, record)) in touched {
-            self.cached.insert(id, record);
+        if let Some(cached) = &mut self.cached {
+            for ((id, (_, record)), json) in touched.into_iter().zip(sizes) {
+                cached.insert(id, (record, json));
+            }
         }
         Ok(self.written(projects))
     }
@@ -1058,6 +1070,7 @@ impl Changes {
 }
 
 /// One event as the fold needs it: where it stands in the log, and its project and payload.
+#[derive(Clone)]
 pub(super) struct Decoded {
     pub at: Position,
     pub event: Option<(ProjectId, Event)>,
@@ -1095,26 +1108,45 @@ pub(super) struct Written {
     pub projects: Vec<(ProjectId, u64)>,
 }
 
-/// How many projects' records the live projector keeps decoded between runs: a record of a
-/// project with ten milestones takes a few KiB decoded, so at most some MiB.
-const CACHED_RECORDS: usize = 2048;
+/// How much of their JSON the records the live projector keeps decoded between runs may
+/// add up to; decoded, they take about as much memory again.
+const CACHED_BYTES: usize = 16 << 20;
+
+/// Records kept decoded, each with the length of its JSON.
+type Cached = HashMap<ProjectId, (ProjectRecord, usize)>;
 
 /// The records the live projector last wrote, kept decoded: the next event of a project
 /// folds into its record without reading it back from the tree, decompressing and decoding
 /// it (a third of the projector's work per event). The projector is the only writer of the
 /// live tree, and a record enters the cache only once the batch that wrote it has been
 /// applied, so a cached record is the stored one. A cache belongs to one generation: it
-/// empties itself when handed another tree (after a rebuild), and whenever a run fails.
-#[derive(Default)]
+/// empties itself when handed another tree (after a rebuild), and when folding or writing a
+/// run fails.
 pub(super) struct RecordCache {
     generation: Option<sled::IVec>,
-    records: HashMap<ProjectId, ProjectRecord>,
+    records: Cached,
+    /// At most this many bytes of JSON: [`CACHED_BYTES`].
+    budget: usize,
+}
+
+impl Default for RecordCache {
+    fn default() -> Self {
+        Self::with_budget(CACHED_BYTES)
+    }
 }
 
 impl RecordCache {
+    pub(super) fn with_budget(budget: usize) -> Self {
+        Self {
+            generation: None,
+            records: HashMap::new(),
+            budget,
+        }
+    }
+
     /// The records for `tree`, taken out; whatever happens to them next, the cache holds
     /// none until [`keep`](Self::keep) is called.
-    fn take(&mut self, tree: &sled::Tree) -> HashMap<ProjectId, ProjectRecord> {
+    fn take(&mut self, tree: &sled::Tree) -> Cached {
         let name = tree.name();
         if self.generation.as_ref() != Some(&name) {
             self.records.clear();
@@ -1123,29 +1155,25 @@ impl RecordCache {
         std::mem::take(&mut self.records)
     }
 
-    /// Keeps the records the folder holds after a run was written (or found nothing to
-    /// fold). Past the bound the cache starts afresh with the run's own records, the ones
-    /// most likely to come up again, or empty if even they are too many.
-    fn keep(
-        &mut self,
-        mut records: HashMap<ProjectId, ProjectRecord>,
-        written: &[(ProjectId, u64)],
-    ) {
-        if records.len() > CACHED_RECORDS {
-            if written.len() > CACHED_RECORDS {
+    /// Keeps the records a run left once it was written: those it did not touch and those
+    /// it wrote. Over the budget, the cache starts afresh with the run's own records, the
+    /// ones most likely to come up again, or empty if even they are over it.
+    fn keep(&mut self, mut records: Cached, written: &[(ProjectId, u64)]) {
+        let bytes = |records: &Cached| records.values().map(|(_, n)| n).sum::<usize>();
+        if bytes(&records) > self.budget {
+            let run: std::collections::HashSet<_> = written.iter().map(|(p, _)| *p).collect();
+            records.retain(|id, _| run.contains(id));
+            if bytes(&records) > self.budget {
                 records = HashMap::new();
-            } else {
-                let run: std::collections::HashSet<_> = written.iter().map(|(p, _)| *p).collect();
-                records.retain(|id, _| run.contains(id));
-                records.shrink_to_fit();
             }
+            records.shrink_to_fit();
         }
         self.records = records;
     }
 
     #[cfg(test)]
-    pub(super) fn len(&self) -> usize {
-        self.records.len()
+    fn ids(&self) -> std::collections::BTreeSet<ProjectId> {
+        self.records.keys().copied().collect()
     }
 }
 
@@ -1172,10 +1200,10 @@ fn fold_run(
     cache: &mut RecordCache,
 ) -> Result<Written, ProjectionError> {
     let mut folder = Folder::new(tree)?;
-    folder.cached = cache.take(tree);
+    folder.cached = Some(cache.take(tree));
     folder.fold_decoded(tree, decoded)?;
     let written = folder.write(tree)?;
-    cache.keep(folder.cached, &written.projects);
+    cache.keep(folder.cached.take().unwrap_or_default(), &written.projects);
     Ok(written)
 }
 
@@ -1306,11 +1334,18 @@ mod tests {
         let runs = [&decoded[..18], &decoded[18..31], &decoded[31..]];
         let (kept, read) = (db.open_tree("kept").unwrap(), db.open_tree("read").unwrap());
         let mut cache = RecordCache::default();
-        for run in runs {
+        for (i, run) in runs.into_iter().enumerate() {
+            if i == 1 {
+                // The kept record is the one folded into: without it, the project's record
+                // would start afresh and lose its registration.
+                let (split, _) = run[0].event.as_ref().unwrap();
+                assert!(cache.ids().contains(split));
+                kept.remove(project_key(*split)).unwrap().unwrap();
+            }
             fold_run(&kept, run, &mut cache).unwrap();
             fold_run(&read, run, &mut RecordCache::default()).unwrap();
         }
-        assert_eq!(cache.len(), 12, "every project's record kept");
+        assert_eq!(cache.ids().len(), 12, "every project's record kept");
         assert_eq!(all(&kept), all(&read));
 
         // Handed another generation, the cache forgets the records of the first: folding the
@@ -1325,24 +1360,56 @@ mod tests {
     }
 
     #[test]
-    fn the_kept_records_are_bounded() {
+    fn a_run_that_fails_leaves_no_record_kept() {
         let db = sled::Config::new().temporary(true).open().unwrap();
         let tree = db.open_tree("views").unwrap();
+        let decoded = events(3);
+        let (first, rest) = decoded.split_at(decoded.len() - 4);
         let mut cache = RecordCache::default();
-        let decoded = events(CACHED_RECORDS as u128 + 5);
-        let (first, second) = decoded.split_at(decoded.len() - 8);
         fold_run(&tree, first, &mut cache).unwrap();
-        assert_eq!(
-            cache.len(),
-            0,
-            "a run of more projects than the bound keeps none"
-        );
-        fold_run(&tree, second, &mut cache).unwrap();
-        assert!(
-            (1..=2).contains(&cache.len()),
-            "the last run's projects: {}",
-            cache.len()
-        );
+        assert!(!cache.ids().is_empty());
+        // The last project's record, not kept, is damaged in the tree.
+        let (last, _) = rest[0].event.as_ref().unwrap();
+        assert!(!cache.ids().contains(last));
+        tree.insert(project_key(*last), b"\x00\x01".as_slice())
+            .unwrap();
+        assert!(fold_run(&tree, rest, &mut cache).is_err());
+        assert!(cache.ids().is_empty(), "nothing kept after a failed run");
+    }
+
+    #[test]
+    fn the_kept_records_are_bounded_by_their_json() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let tree = db.open_tree("views").unwrap();
+        let decoded = events(40);
+        let run = |from: usize, to: usize| -> Vec<Decoded> {
+            decoded
+                .iter()
+                .filter(|d| {
+                    let (id, _) = d.event.as_ref().unwrap();
+                    let i = (id.0.as_u128() - 100) as usize;
+                    (from..to).contains(&i)
+                })
+                .cloned()
+                .collect()
+        };
+        let mut probe = RecordCache::default();
+        fold_run(&db.open_tree("probe").unwrap(), &run(0, 15), &mut probe).unwrap();
+        let fifteen: usize = probe.records.values().map(|(_, json)| json).sum();
+        // Room for fifteen records and a half more.
+        let mut cache = RecordCache::with_budget(fifteen + fifteen / 2);
+        fold_run(&tree, &run(0, 15), &mut cache).unwrap();
+        assert_eq!(cache.ids().len(), 15);
+        // Fifteen more do not fit beside them: only the run's own are kept.
+        fold_run(&tree, &run(15, 30), &mut cache).unwrap();
+        let second: std::collections::BTreeSet<_> = (15..30)
+            .map(|i| ProjectId(uuid::Uuid::from_u128(100 + i)))
+            .collect();
+        assert_eq!(cache.ids(), second);
+        // A run too large on its own leaves none.
+        let mut small = RecordCache::with_budget(fifteen / 30);
+        fold_run(&tree, &run(30, 40), &mut small).unwrap();
+        assert!(small.ids().is_empty());
     }
 
     #[test]
