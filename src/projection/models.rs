@@ -1136,7 +1136,7 @@ impl Default for RecordCache {
 }
 
 impl RecordCache {
-    pub(super) fn with_budget(budget: usize) -> Self {
+    fn with_budget(budget: usize) -> Self {
         Self {
             generation: None,
             records: HashMap::new(),
@@ -1185,21 +1185,22 @@ pub(super) fn fold_batch<S: EventStore>(
     limit: usize,
     cache: &mut RecordCache,
 ) -> Result<Option<Written>, ProjectionError> {
+    let folder = Folder::new(tree)?;
     let mut decoded = Vec::new();
-    store.scan_all(read_position(tree)? + 1, limit, |e| decoded.push(decode(e)))?;
+    store.scan_all(folder.position() + 1, limit, |e| decoded.push(decode(e)))?;
     if decoded.is_empty() {
         return Ok(None);
     }
-    fold_run(tree, &decoded, cache).map(Some)
+    fold_run(tree, folder, &decoded, cache).map(Some)
 }
 
-/// Folds one run (the events right after the tree's position) and writes it atomically.
+/// Folds one run (the events right after the folder's position) and writes it atomically.
 fn fold_run(
     tree: &sled::Tree,
+    mut folder: Folder,
     decoded: &[Decoded],
     cache: &mut RecordCache,
 ) -> Result<Written, ProjectionError> {
-    let mut folder = Folder::new(tree)?;
     folder.cached = Some(cache.take(tree));
     folder.fold_decoded(tree, decoded)?;
     let written = folder.write(tree)?;
@@ -1323,6 +1324,15 @@ mod tests {
             all(&whole).iter().any(|(k, _)| k[0] == b'c'),
             "counts written"
         );
+    }
+
+    /// Folds `run` into `tree` as the live projector does, with `cache`.
+    fn fold_run(
+        tree: &sled::Tree,
+        run: &[Decoded],
+        cache: &mut RecordCache,
+    ) -> Result<Written, ProjectionError> {
+        super::fold_run(tree, Folder::new(tree)?, run, cache)
     }
 
     #[test]
