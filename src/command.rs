@@ -15,13 +15,16 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::{self, Actor, Command, Context, DomainError, Event, ProjectId, ProjectState};
 use crate::policy::{Policies, Reads};
 use crate::store::{self, Appended, EventStore, ExpectedVersion, NewEvent, StoreError, StreamId};
+
+/// The years a command's dates may fall in when the calendar has no files of its own.
+const DEFAULT_YEARS: std::ops::RangeInclusive<i32> = 2000..=2099;
 
 /// How often a command is decided again after losing a race to another writer.
 const CONFLICT_RETRIES: usize = 8;
@@ -65,6 +68,12 @@ pub enum DispatchError {
     UnknownDepartment(String),
     #[error("the project is at version {current}, not {expected}")]
     VersionMismatch { expected: u64, current: u64 },
+    #[error("{date} is outside the working calendar, which covers {first} to {last}")]
+    DateOutsideCalendar {
+        date: chrono::NaiveDate,
+        first: i32,
+        last: i32,
+    },
     #[error("the idempotency key was already used for another project")]
     KeyReused,
     #[error("too much contention on this project; try again")]
@@ -243,9 +252,9 @@ impl<S: EventStore> Dispatcher<S> {
         {
             return Err(DispatchError::UnknownDepartment(d.to_string()));
         }
-        // Keys are per caller, so one caller's key can never replay another's answer.
+        self.check_dates(&req.command)?;
         let command_id = match &req.idempotency_key {
-            Some(key) => format!("{}:{key}", req.actor.sub),
+            Some(key) => scoped_command_id(&req.actor.sub, key),
             None => Uuid::now_v7().to_string(),
         };
         let _turn = self.lock_of(req.project).lock().await;
@@ -266,6 +275,29 @@ impl<S: EventStore> Dispatcher<S> {
             }
         }
         Err(DispatchError::Contention)
+    }
+
+    /// Every date a command names lies inside the working calendar's years: outside them no
+    /// working day can be counted, so a due date there could never be reminded of or scored.
+    fn check_dates(&self, command: &Command) -> Result<(), DispatchError> {
+        let years = self.policies.calendar.years();
+        let known = if years.is_empty() {
+            DEFAULT_YEARS
+        } else {
+            years
+        };
+        match command
+            .named_dates()
+            .into_iter()
+            .find(|d| !known.contains(&d.year()))
+        {
+            Some(date) => Err(DispatchError::DateOutsideCalendar {
+                date,
+                first: *known.start(),
+                last: *known.end(),
+            }),
+            None => Ok(()),
+        }
     }
 
     fn replay(
@@ -357,6 +389,13 @@ impl<S: EventStore> Dispatcher<S> {
             replayed: appended.deduplicated,
         })
     }
+}
+
+/// The command id of a caller's idempotency key. Keys are per caller, so one caller's key can
+/// never replay another's answer; the caller's name is length-prefixed, so no choice of name
+/// and key can spell another pair (`zhang` + `wei:1` is not `zhang:wei` + `1`).
+pub fn scoped_command_id(sub: &str, key: &str) -> String {
+    format!("key:{}:{sub}:{key}", sub.len())
 }
 
 pub fn to_new_event(event: &Event) -> NewEvent {

@@ -254,4 +254,20 @@ impl Command {
             _ => vec![],
         }
     }
+
+    /// The calendar dates the command names (to be checked against the working calendar).
+    pub fn named_dates(&self) -> Vec<NaiveDate> {
+        match self {
+            Command::ScheduleMilestone { due_date, .. } => vec![*due_date],
+            Command::RequestExtension { new_due_date, .. } => vec![*new_due_date],
+            Command::RecordInspection { inspected_on, .. } => vec![*inspected_on],
+            Command::OrderRectification { deadline, .. } => vec![*deadline],
+            Command::PlaceHold { expires_on, .. } => vec![*expires_on],
+            Command::RevisePlan {
+                change: PlanChange::DueDate { to, .. },
+                ..
+            } => vec![*to],
+            _ => vec![],
+        }
+    }
 }

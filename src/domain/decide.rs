@@ -95,11 +95,23 @@ fn check_not_held(state: &ProjectState, m: &Milestone, ctx: &Context) -> Result<
     }
 }
 
+/// The largest magnitude of an indicator value, a target or an actual: a trillion covers
+/// any plan's figures in 元 or tonnes, and keeps sums and percentages exact enough.
+pub const MAX_AMOUNT: f64 = 1e12;
+/// The most points one assessment item may add or deduct: rubrics score out of 100.
+pub const MAX_ITEM_POINTS: f64 = 100.0;
+
 fn check_finite(value: f64) -> Result<(), DomainError> {
-    if value.is_finite() {
-        Ok(())
-    } else {
+    check_within(value, MAX_AMOUNT)
+}
+
+fn check_within(value: f64, max: f64) -> Result<(), DomainError> {
+    if !value.is_finite() {
         Err(DomainError::NumberNotFinite)
+    } else if value.abs() > max {
+        Err(DomainError::NumberOutOfRange { value, max })
+    } else {
+        Ok(())
     }
 }
 
@@ -247,7 +259,7 @@ fn plan(state: &ProjectState, command: Command) -> Decided {
 
 fn check_target_value(value: f64) -> Result<(), DomainError> {
     if value.is_finite() && value > 0.0 {
-        Ok(())
+        check_finite(value)
     } else {
         Err(DomainError::TargetValueInvalid)
     }
@@ -499,7 +511,9 @@ fn assess(command: Command, ctx: &Context) -> Decided {
             if breakdown.is_empty() {
                 return Err(DomainError::EmptyScoreBreakdown);
             }
-            breakdown.iter().try_for_each(|i| check_finite(i.points))?;
+            breakdown
+                .iter()
+                .try_for_each(|i| check_within(i.points, MAX_ITEM_POINTS))?;
             let score: f64 = breakdown.iter().map(|i| i.points).sum();
             check_finite(score)?;
             let e = AssessmentRecorded {

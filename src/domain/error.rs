@@ -95,21 +95,87 @@ pub enum DomainError {
     OnHold(chrono::NaiveDate),
     #[error("a number must be finite")]
     NumberNotFinite,
+    #[error("{value} is out of range: at most {max} in size")]
+    NumberOutOfRange { value: f64, max: f64 },
+}
+
+/// What kind of refusal a rule is; the service maps each to one HTTP status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleKind {
+    /// The command itself is not acceptable (422).
+    Invalid,
+    /// The caller may not do this here (403).
+    Forbidden,
+    /// The command names something the project does not have (404).
+    Missing,
+    /// The project is not in a state that allows it (409).
+    Conflict,
 }
 
 impl DomainError {
-    /// A stable, URL-safe name of the broken rule.
-    pub fn code(&self) -> String {
-        let debug = format!("{self:?}");
-        let name = debug.split(['(', ' ', '{']).next().unwrap_or_default();
-        let mut code = String::new();
-        for (i, c) in name.chars().enumerate() {
-            if c.is_ascii_uppercase() && i > 0 {
-                code.push('-');
-            }
-            code.push(c.to_ascii_lowercase());
+    /// The rule's stable, URL-safe name (the problem `type`) and its kind. Written out per
+    /// rule, never derived from the variant's name, so a renamed variant cannot change the
+    /// contract; the match has no wildcard, so a new rule must choose both.
+    pub fn contract(&self) -> (&'static str, RuleKind) {
+        use DomainError::*;
+        use RuleKind::*;
+        match self {
+            ProjectNotRegistered => ("project-not-registered", Missing),
+            ProjectAlreadyRegistered => ("project-already-registered", Conflict),
+            CycleClosed => ("cycle-closed", Conflict),
+            CycleNotClosed => ("cycle-not-closed", Conflict),
+            FieldRequired(_) => ("field-required", Invalid),
+            ReasonRequired => ("reason-required", Invalid),
+            LeadAlsoSupporting(_) => ("lead-also-supporting", Invalid),
+            DepartmentAlreadyAssigned(_) => ("department-already-assigned", Conflict),
+            DepartmentNotAssigned(_) => ("department-not-assigned", Conflict),
+            LeadAlreadyAssigned => ("lead-already-assigned", Conflict),
+            NotAssignedDepartment => ("not-assigned-department", Forbidden),
+            AssignmentAlreadySigned => ("assignment-already-signed", Conflict),
+            AssignmentWasReturned => ("assignment-was-returned", Conflict),
+            AssignmentNotSigned => ("assignment-not-signed", Conflict),
+            MilestoneAlreadyScheduled(_) => ("milestone-already-scheduled", Conflict),
+            UnknownMilestone(_) => ("unknown-milestone", Missing),
+            TargetAlreadySet(_) => ("target-already-set", Conflict),
+            UnknownTarget(_) => ("unknown-target", Missing),
+            TargetValueInvalid => ("target-value-invalid", Invalid),
+            YearOutOfRange(_) => ("year-out-of-range", Invalid),
+            NotResponsibleDepartment => ("not-responsible-department", Forbidden),
+            OnlyLeadDepartmentMayClaim => ("only-lead-department-may-claim", Forbidden),
+            PercentOutOfRange(_) => ("percent-out-of-range", Invalid),
+            CompletionAlreadyAccepted => ("completion-already-accepted", Conflict),
+            CompletionAlreadyClaimed => ("completion-already-claimed", Conflict),
+            ClaimNotMade => ("claim-not-made", Conflict),
+            ExtensionNotLater => ("extension-not-later", Invalid),
+            ExtensionAlreadyPending => ("extension-already-pending", Conflict),
+            NoExtensionPending => ("no-extension-pending", Conflict),
+            FindingAlreadyRecorded(_) => ("finding-already-recorded", Conflict),
+            UnknownFinding(_) => ("unknown-finding", Missing),
+            RectificationAlreadyOrdered(_) => ("rectification-already-ordered", Conflict),
+            UnknownRectification(_) => ("unknown-rectification", Missing),
+            NotRectifyingDepartment => ("not-rectifying-department", Forbidden),
+            RectificationNotReported => ("rectification-not-reported", Conflict),
+            RectificationAlreadyVerified => ("rectification-already-verified", Conflict),
+            EmptyScoreBreakdown => ("empty-score-breakdown", Invalid),
+            AlreadyOnHold => ("already-on-hold", Conflict),
+            NotOnHold => ("not-on-hold", Conflict),
+            HoldExpiryNotInFuture => ("hold-expiry-not-in-future", Invalid),
+            NoticeAlreadyRecorded(_) => ("notice-already-recorded", Conflict),
+            UnknownNotice(_) => ("unknown-notice", Conflict),
+            DeadlineNotInFuture => ("deadline-not-in-future", Invalid),
+            OnHold(_) => ("on-hold", Conflict),
+            NumberNotFinite => ("number-not-finite", Invalid),
+            NumberOutOfRange { .. } => ("number-out-of-range", Invalid),
         }
-        code
+    }
+
+    /// The rule's stable name, e.g. `completion-already-accepted`.
+    pub fn code(&self) -> &'static str {
+        self.contract().0
+    }
+
+    pub fn kind(&self) -> RuleKind {
+        self.contract().1
     }
 }
 
@@ -128,5 +194,14 @@ mod tests {
             "percent-out-of-range"
         );
         assert_eq!(DomainError::FieldRequired("name").code(), "field-required");
+    }
+
+    #[test]
+    fn a_number_that_is_not_finite_is_invalid_input_not_a_conflict() {
+        assert_eq!(DomainError::NumberNotFinite.kind(), RuleKind::Invalid);
+        assert_eq!(
+            DomainError::OnHold(chrono::NaiveDate::MIN).kind(),
+            RuleKind::Conflict
+        );
     }
 }

@@ -18,7 +18,7 @@ mod values;
 
 pub use commands::*;
 pub use decide::decide;
-pub use error::DomainError;
+pub use error::{DomainError, RuleKind};
 pub use events::*;
 pub use state::*;
 pub use upcast::{LEGACY, ProgressReportedV1, decode, decode_str, legacy_schema_of, upcast};

@@ -89,7 +89,7 @@ pub fn configure(
                     .configure(queries::routes)
                     .configure(reads::routes)
                     .configure(notices::routes)
-                    .configure(commands::routes),
+                    .configure(commands::routes::routes),
             )
             .configure(ops::routes)
             .configure(openapi::routes)

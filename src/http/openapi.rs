@@ -25,12 +25,12 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "duban 督办", description = "Supervision of a five-year plan's key projects: 规划 → 落实 → 督查 → 考核 → 改进."),
     paths(
-        commands::register_project, commands::schedule_milestone, commands::set_target, commands::assign_department,
-        commands::sign_assignment, commands::return_assignment, commands::report_progress, commands::claim_completion,
-        commands::request_extension, commands::review_completion, commands::decide_extension, commands::record_inspection,
-        commands::order_rectification, commands::report_rectification, commands::verify_rectification,
-        commands::revise_plan, commands::place_hold, commands::lift_hold, commands::close_cycle, commands::reopen_cycle,
-        commands::record_assessment, commands::rate_confidence,
+        commands::plan::register_project, commands::plan::schedule_milestone, commands::plan::set_target, commands::plan::assign_department,
+        commands::implement::sign_assignment, commands::implement::return_assignment, commands::implement::report_progress, commands::implement::claim_completion,
+        commands::implement::request_extension, commands::inspect::review_completion, commands::improve::decide_extension, commands::inspect::record_inspection,
+        commands::inspect::order_rectification, commands::improve::report_rectification, commands::improve::verify_rectification,
+        commands::improve::revise_plan, commands::improve::place_hold, commands::improve::lift_hold, commands::improve::close_cycle, commands::improve::reopen_cycle,
+        commands::assess::record_assessment, commands::assess::rate_confidence,
         queries::project, queries::events, queries::departments, queries::verify,
         reads::list, reads::overdue, reads::department_dashboard, reads::summary, reads::rebuild,
         notices::scan, notices::outbox, notices::notifications,

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::command::DispatchError;
-use crate::domain::DomainError;
+use crate::domain::RuleKind;
 use crate::projection::ProjectionError;
 use crate::store::StoreError;
 
@@ -128,30 +128,13 @@ impl ResponseError for ApiError {
     }
 }
 
-/// Which HTTP status a broken domain rule gets.
-fn domain_status(e: &DomainError) -> StatusCode {
-    use DomainError::*;
-    match e {
-        FieldRequired(_)
-        | ReasonRequired
-        | PercentOutOfRange(_)
-        | TargetValueInvalid
-        | YearOutOfRange(_)
-        | EmptyScoreBreakdown
-        | ExtensionNotLater
-        | DeadlineNotInFuture
-        | HoldExpiryNotInFuture
-        | LeadAlsoSupporting(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        NotAssignedDepartment
-        | NotResponsibleDepartment
-        | OnlyLeadDepartmentMayClaim
-        | NotRectifyingDepartment => StatusCode::FORBIDDEN,
-        UnknownMilestone(_)
-        | UnknownTarget(_)
-        | UnknownFinding(_)
-        | UnknownRectification(_)
-        | ProjectNotRegistered => StatusCode::NOT_FOUND,
-        _ => StatusCode::CONFLICT,
+/// Which HTTP status each kind of broken rule gets.
+fn rule_status(kind: RuleKind) -> StatusCode {
+    match kind {
+        RuleKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        RuleKind::Forbidden => StatusCode::FORBIDDEN,
+        RuleKind::Missing => StatusCode::NOT_FOUND,
+        RuleKind::Conflict => StatusCode::CONFLICT,
     }
 }
 
@@ -179,6 +162,9 @@ impl From<DispatchError> for ApiError {
                 p.current_version = Some(current);
                 p
             }
+            DispatchError::DateOutsideCalendar { .. } => {
+                ApiError::unprocessable("date-outside-calendar", detail)
+            }
             DispatchError::KeyReused => ApiError::unprocessable(
                 "idempotency-key-reused",
                 "the Idempotency-Key was already used for another project",
@@ -186,9 +172,12 @@ impl From<DispatchError> for ApiError {
             DispatchError::Contention => {
                 ApiError::new(StatusCode::CONFLICT, "contention", "Busy", detail)
             }
-            DispatchError::Rule(rule) => {
-                ApiError::new(domain_status(&rule), rule.code(), "Rule violated", detail)
-            }
+            DispatchError::Rule(rule) => ApiError::new(
+                rule_status(rule.kind()),
+                rule.code(),
+                "Rule violated",
+                detail,
+            ),
             DispatchError::Undecodable(_) => ApiError::internal(detail),
             DispatchError::Store(s) => s.into(),
         }

@@ -1,0 +1,79 @@
+//! 考核 assess: the office records a period's assessment and rates delivery confidence.
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::submit::{CommandAnswer, Submission};
+use crate::domain::*;
+use crate::http::AppState;
+use crate::http::auth_extract::Caller;
+use crate::http::problem::{ApiError, Problem};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentBody {
+    pub period: String,
+    pub rubric_version: String,
+    /// Each item adds or deducts at most 100 points.
+    #[schema(min_items = 1)]
+    pub breakdown: Vec<ScoreItem>,
+    pub grade: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/projects/{id}/assessments", tag = "assess", request_body = AssessmentBody,
+    params(("id" = Uuid, Path, description = "project id")),
+    responses((status = 201, description = "Recorded", body = CommandAnswer),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[post("/projects/{id}/assessments")]
+pub async fn record_assessment(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: web::Json<AssessmentBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let command = Command::RecordAssessment {
+        period: b.period,
+        rubric_version: b.rubric_version,
+        breakdown: b.breakdown,
+        grade: b.grade,
+    };
+    let s = Submission::new(&req, caller)?;
+    s.run(&state, ProjectId(*id), command, true).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfidenceBody {
+    pub rating: Confidence,
+    pub assessor: String,
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/projects/{id}/confidence", tag = "assess", request_body = ConfidenceBody,
+    params(("id" = Uuid, Path, description = "project id")),
+    responses((status = 200, description = "Rated", body = CommandAnswer),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[post("/projects/{id}/confidence")]
+pub async fn rate_confidence(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: web::Json<ConfidenceBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let command = Command::RateConfidence {
+        rating: b.rating,
+        assessor: b.assessor,
+        comment: b.comment,
+    };
+    let s = Submission::new(&req, caller)?;
+    s.run(&state, ProjectId(*id), command, false).await
+}

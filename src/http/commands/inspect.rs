@@ -1,0 +1,156 @@
+//! 督查 inspect: an inspector reviews completion claims, records inspections with their
+//! findings and orders rectification.
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::submit::{CommandAnswer, Submission};
+use super::wire;
+use crate::domain::*;
+use crate::http::AppState;
+use crate::http::auth_extract::Caller;
+use crate::http::problem::{ApiError, Problem};
+
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    Accept,
+    Return,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    pub decision: ReviewDecision,
+    /// Required to return a claim (退办重办).
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/projects/{id}/milestones/{mid}/review", tag = "inspect", request_body = ReviewBody,
+    params(("id" = Uuid, Path, description = "project id"), ("mid" = Uuid, Path, description = "milestone id")),
+    responses((status = 200, description = "Reviewed", body = CommandAnswer),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[post("/projects/{id}/milestones/{mid}/review")]
+pub async fn review_completion(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<ReviewBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, mid) = path.into_inner();
+    let b = body.into_inner();
+    let milestone_id = MilestoneId(mid);
+    let command = match b.decision {
+        ReviewDecision::Accept => Command::AcceptCompletion { milestone_id },
+        ReviewDecision::Return => Command::ReturnCompletion {
+            milestone_id,
+            reason: b.reason,
+        },
+    };
+    let s = Submission::new(&req, caller)?;
+    s.run(&state, ProjectId(id), command, false).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FindingBody {
+    pub finding_id: Option<FindingId>,
+    pub severity: Severity,
+    pub description: String,
+    pub milestone_id: Option<MilestoneId>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InspectionBody {
+    #[serde(deserialize_with = "wire::date")]
+    #[schema(value_type = String, format = Date)]
+    pub inspected_on: NaiveDate,
+    #[serde(default)]
+    pub on_site: bool,
+    pub summary: String,
+    #[serde(default)]
+    pub findings: Vec<FindingBody>,
+}
+
+#[utoipa::path(post, path = "/api/v1/projects/{id}/inspections", tag = "inspect", request_body = InspectionBody,
+    params(("id" = Uuid, Path, description = "project id")),
+    responses((status = 201, description = "Recorded; `created.finding_ids` names the findings", body = CommandAnswer),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[post("/projects/{id}/inspections")]
+pub async fn record_inspection(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: web::Json<InspectionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let mut s = Submission::new(&req, caller)?;
+    let b = body.into_inner();
+    let findings: Vec<Finding> = b
+        .findings
+        .into_iter()
+        .map(|f| Finding {
+            finding_id: f.finding_id.unwrap_or_else(|| FindingId(s.new_id())),
+            severity: f.severity,
+            description: f.description,
+            milestone_id: f.milestone_id,
+        })
+        .collect();
+    s.created.finding_ids = findings.iter().map(|f| f.finding_id).collect();
+    let command = Command::RecordInspection {
+        inspected_on: b.inspected_on,
+        on_site: b.on_site,
+        summary: b.summary,
+        findings,
+    };
+    s.run(&state, ProjectId(*id), command, true).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRectificationBody {
+    pub rectification_id: Option<RectificationId>,
+    pub finding_id: FindingId,
+    pub department: DepartmentCode,
+    #[serde(deserialize_with = "wire::date")]
+    #[schema(value_type = String, format = Date)]
+    pub deadline: NaiveDate,
+    pub instructions: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/projects/{id}/rectifications", tag = "inspect", request_body = OrderRectificationBody,
+    params(("id" = Uuid, Path, description = "project id")),
+    responses((status = 201, description = "Ordered", body = CommandAnswer),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[post("/projects/{id}/rectifications")]
+pub async fn order_rectification(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: web::Json<OrderRectificationBody>,
+) -> Result<HttpResponse, ApiError> {
+    let mut s = Submission::new(&req, caller)?;
+    let b = body.into_inner();
+    let rectification_id = b
+        .rectification_id
+        .unwrap_or_else(|| RectificationId(s.new_id()));
+    s.created.rectification_id = Some(rectification_id);
+    let command = Command::OrderRectification {
+        rectification_id,
+        finding_id: b.finding_id,
+        department: b.department,
+        deadline: b.deadline,
+        instructions: b.instructions,
+    };
+    s.run(&state, ProjectId(*id), command, true).await
+}

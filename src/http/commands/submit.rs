@@ -1,0 +1,172 @@
+//! What every command endpoint does after parsing its body: read `Idempotency-Key` and
+//! `If-Match`, draw the ids the command creates, dispatch, and answer with where the events
+//! landed and every id created.
+//!
+//! Created ids are derived from the caller and the key when a key is given, so a retry names
+//! the same project, milestone or finding as the first attempt and is answered as a replay;
+//! without a key each id is fresh (UUIDv7).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{ETag, EntityTag};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::command::{CommandOutcome, CommandRequest};
+use crate::domain::{Command, FindingId, MilestoneId, ProjectId, RectificationId, TargetId};
+use crate::http::AppState;
+use crate::http::auth_extract::Caller;
+use crate::http::problem::ApiError;
+
+/// The ids a command created, as the answer names them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
+pub struct CreatedIds {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<ProjectId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub milestone_id: Option<MilestoneId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<TargetId>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub finding_ids: Vec<FindingId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rectification_id: Option<RectificationId>,
+}
+
+/// The answer to a command.
+#[derive(Serialize, ToSchema)]
+pub struct CommandAnswer {
+    pub project_id: ProjectId,
+    /// The project's version after the command (its ETag).
+    pub version: u64,
+    /// The global position of the last event: queries with `min_position` at or past it show
+    /// this write.
+    pub position: u64,
+    /// True when this is the replayed answer to an earlier request with the same key.
+    pub replayed: bool,
+    /// What the command created; on a replay, the same ids as the first answer.
+    pub created: CreatedIds,
+}
+
+/// One command request on its way to the dispatcher.
+pub struct Submission {
+    caller: Caller,
+    idempotency_key: Option<String>,
+    if_match: Option<u64>,
+    drawn: u32,
+    pub created: CreatedIds,
+}
+
+impl Submission {
+    pub fn new(req: &HttpRequest, caller: Caller) -> Result<Self, ApiError> {
+        let idempotency_key = header(req, "Idempotency-Key")?;
+        if idempotency_key
+            .as_ref()
+            .is_some_and(|k| k.is_empty() || k.len() > 128)
+        {
+            return Err(ApiError::bad_request(
+                "Idempotency-Key must be 1 to 128 characters",
+            ));
+        }
+        let if_match = match header(req, "If-Match")? {
+            None => None,
+            Some(v) => Some(v.trim_matches('"').parse::<u64>().map_err(|_| {
+                ApiError::bad_request("If-Match must be a project version, e.g. \"7\"")
+            })?),
+        };
+        Ok(Self {
+            caller,
+            idempotency_key,
+            if_match,
+            drawn: 0,
+            created: CreatedIds::default(),
+        })
+    }
+
+    /// The next id this command creates: derived from (caller, key, how many drawn before)
+    /// when a key is given, else fresh.
+    pub fn new_id(&mut self) -> Uuid {
+        self.drawn += 1;
+        match &self.idempotency_key {
+            None => Uuid::now_v7(),
+            Some(key) => derived_id(&self.caller.0.sub, key, self.drawn),
+        }
+    }
+
+    /// Dispatches the command; `201 Created` for a command that creates (unless replayed),
+    /// else `200`.
+    pub async fn run(
+        self,
+        state: &AppState,
+        project: ProjectId,
+        command: Command,
+        creates: bool,
+    ) -> Result<HttpResponse, ApiError> {
+        tracing::Span::current().record("command", command.name());
+        let outcome: CommandOutcome = state
+            .dispatcher
+            .dispatch(CommandRequest {
+                project,
+                command,
+                actor: self.caller.0,
+                now: (state.clock)(),
+                idempotency_key: self.idempotency_key,
+                if_match: self.if_match,
+                correlation_id: None,
+            })
+            .await?;
+        let status = if creates && !outcome.replayed {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok(HttpResponse::build(status)
+            .insert_header(ETag(EntityTag::new_strong(outcome.version.to_string())))
+            .json(CommandAnswer {
+                project_id: outcome.project_id,
+                version: outcome.version,
+                position: outcome.position,
+                replayed: outcome.replayed,
+                created: self.created,
+            }))
+    }
+}
+
+/// A UUIDv8 from blake3 over the length-prefixed caller and key and the draw's number: the
+/// same request names the same ids, two callers' keys never name the same one.
+fn derived_id(sub: &str, key: &str, draw: u32) -> Uuid {
+    let mut h = blake3::Hasher::new_derive_key("duban created id v1");
+    h.update(&(sub.len() as u64).to_le_bytes());
+    h.update(sub.as_bytes());
+    h.update(&(key.len() as u64).to_le_bytes());
+    h.update(key.as_bytes());
+    h.update(&draw.to_le_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+fn header(req: &HttpRequest, name: &str) -> Result<Option<String>, ApiError> {
+    match req.headers().get(name) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .map(|s| Some(s.to_string()))
+            .map_err(|_| ApiError::bad_request(format!("{name} is not visible ASCII"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::derived_id;
+
+    #[test]
+    fn derived_ids_depend_on_caller_key_and_draw_without_ambiguity() {
+        let a = derived_id("zhang", "wei:report-1", 1);
+        assert_eq!(a, derived_id("zhang", "wei:report-1", 1));
+        assert_ne!(a, derived_id("zhang:wei", "report-1", 1));
+        assert_ne!(a, derived_id("zhang", "wei:report-1", 2));
+        assert_eq!(a.get_version_num(), 8);
+    }
+}

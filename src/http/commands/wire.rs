@@ -1,0 +1,47 @@
+//! How command bodies spell what the domain types cannot say by themselves: a calendar date
+//! is exactly `YYYY-MM-DD` (chrono alone also takes `2018-1-1` and `+10000-01-01`).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Deserializer, de::Error};
+
+/// Parses `YYYY-MM-DD` with a four-digit year, two-digit month and day, nothing else.
+pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    let b = text.as_bytes();
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    let date = shaped
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten();
+    date.ok_or_else(|| format!("{text:?} is not a date written YYYY-MM-DD, e.g. 2018-06-30"))
+}
+
+/// `#[serde(deserialize_with = "wire::date")]`
+pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_date(&text).map_err(D::Error::custom)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_date;
+
+    #[test]
+    fn only_four_digit_years_and_two_digit_months_and_days() {
+        assert!(parse_date("2018-06-30").is_ok());
+        for bad in [
+            "2018-1-1",
+            "+10000-01-01",
+            "-0001-01-01",
+            "2018-02-30",
+            "2018-06-30T00:00:00",
+            "2018/06/30",
+            "",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad} accepted");
+        }
+    }
+}
