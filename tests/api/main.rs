@@ -4,6 +4,7 @@
 mod adversarial;
 mod auth;
 mod cycle;
+mod edge_store;
 mod errors;
 mod helpers;
 mod notify;
