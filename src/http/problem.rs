@@ -257,6 +257,13 @@ impl From<StoreError> for ApiError {
                     None,
                 )
             }
+            StoreError::InDoubt(why) => {
+                let mut e = internal_failure(&format!("append in doubt: {why}"));
+                e.detail = "storage failed while this command was being recorded; it may or may \
+                    not have been, and no write is taken until an operator has checked the log"
+                    .into();
+                e
+            }
             // No storage internals in an answer: they are logged with the request id.
             other => internal_failure(&other.to_string()),
         }

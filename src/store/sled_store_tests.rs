@@ -108,3 +108,22 @@ fn reads_leave_a_current_thread_runtime_free_while_they_wait() {
     assert_eq!(stream.unwrap().len(), 1);
     assert_eq!(command.unwrap().unwrap().first_seq, 1);
 }
+
+#[tokio::test]
+async fn a_read_that_meets_corruption_after_the_verification_poisons_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_with(dir.path(), QUEUE_CAPACITY);
+    store.append(request(1)).await.unwrap();
+    assert_eq!(store.readiness(), Readiness::Ready);
+    // Event 1's chunk, changed under the running store: its body no longer decodes.
+    let key = layout::event_key(1);
+    let mut chunk = store.shared().log.get(key).unwrap().unwrap().to_vec();
+    chunk[36] ^= 0x20;
+    store.shared().log.insert(key, chunk).unwrap();
+    let read = store.read_stream(&StreamId::new("p").unwrap(), 1).await;
+    assert!(matches!(read, Err(StoreError::Codec(_))), "{read:?}");
+    assert_eq!(store.readiness(), Readiness::Refusing);
+    let append = store.append(request(2)).await;
+    assert!(matches!(append, Err(StoreError::Poisoned(_))), "{append:?}");
+    assert_eq!(store.head().seq, 1, "nothing appended on top");
+}

@@ -1,6 +1,7 @@
 //! A log that fails verification is not served as healthy: the service that reopens a data
 //! dir whose event data was changed while it was stopped is not ready, takes no write, and
-//! answers a read it cannot make with a problem naming the request id, not sled's text.
+//! answers a read it cannot make with a problem naming the request id, not sled's text; a
+//! full append queue answers 503 with `Retry-After` (the queue itself: the store's unit tests).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -103,9 +104,8 @@ fn flip_first_event(dir: &Path) {
         match sled::open(dir) {
             Ok(db) => break db,
             // The closed service's sled lets go of its file lock a moment later.
-            Err(e) if tries < 100 => {
+            Err(_) if tries < 100 => {
                 tries += 1;
-                let _ = e;
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
             Err(e) => panic!("cannot open the log: {e}"),
@@ -193,4 +193,16 @@ async fn a_verified_log_is_ready_and_takes_writes_after_a_restart() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(app.head().await, 2);
     app.stop().await;
+}
+
+#[test]
+fn a_full_append_queue_and_a_log_being_verified_answer_503_with_retry_after() {
+    use actix_web::ResponseError;
+    use duban::http::problem::ApiError;
+    use duban::store::StoreError;
+    for e in [StoreError::Overloaded, StoreError::Verifying] {
+        let res = ApiError::from(e).error_response();
+        assert_eq!(res.status().as_u16(), 503);
+        assert_eq!(res.headers().get("retry-after").unwrap(), "1");
+    }
 }
