@@ -115,7 +115,12 @@ impl Application {
     /// Serves until a stop signal, then closes the log so nothing acknowledged is pending.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let result = self.server.await;
-        self.store.close();
+        // Closing joins the writer, which finishes and syncs what is in flight: blocking work
+        // that must not hold up this async worker.
+        let store = self.store.clone();
+        if let Err(e) = tokio::task::spawn_blocking(move || store.close()).await {
+            tracing::error!(error = %e, "closing the log failed");
+        }
         // The projector stops once the log is closed; waiting for it lets go of the files.
         let projector = self.projector.clone();
         let _ = tokio::task::spawn_blocking(move || projector.join()).await;

@@ -12,6 +12,7 @@ pub mod ops;
 pub mod problem;
 pub mod queries;
 pub mod reads;
+pub mod request_id;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -165,6 +166,7 @@ pub fn app(
                 Ok(res)
             }
         })
+        .wrap(actix_web::middleware::from_fn(request_id::scope))
         .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
         .configure(configure(state, body_limit))
 }

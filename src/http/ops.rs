@@ -10,7 +10,7 @@ use std::time::Duration;
 use actix_web::{HttpResponse, get, web};
 
 use super::AppState;
-use crate::store::EventStore;
+use crate::store::{EventStore, Readiness};
 
 /// Latency buckets, in seconds.
 const BUCKETS: [f64; 10] = [
@@ -94,24 +94,34 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }
 
-/// Ready when the log answers reads and has not stopped taking writes.
+/// Ready when the log was verified after open, answers reads and takes writes. While the
+/// chain is still being verified: 503 with `Retry-After`; once the store is poisoned (the
+/// chain did not verify, a read or a write failed) or closed: 503 for good. The body never
+/// carries storage internals: this endpoint needs no token.
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state
-        .dispatcher
-        .store
-        .read_all(state.dispatcher.store.head().seq, 1)
-        .await
-    {
-        Ok(_) if state.dispatcher.store.is_writable() => HttpResponse::Ok()
+    let store = &state.dispatcher.store;
+    let not_ready = |why: &str| {
+        HttpResponse::ServiceUnavailable()
             .content_type("text/plain")
-            .body("ready\n"),
-        Ok(_) => HttpResponse::ServiceUnavailable()
-            .content_type("text/plain")
-            .body("the log refuses writes\n"),
-        Err(e) => HttpResponse::ServiceUnavailable()
-            .content_type("text/plain")
-            .body(format!("{e}\n")),
+            .body(format!("{why}\n"))
+    };
+    match store.readiness() {
+        Readiness::Verifying => {
+            let mut res = not_ready("verifying the event log");
+            res.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from_static("1"),
+            );
+            res
+        }
+        Readiness::Refusing => not_ready("the log refuses writes"),
+        Readiness::Ready => match store.read_all(store.head().seq, 1).await {
+            Ok(_) => HttpResponse::Ok()
+                .content_type("text/plain")
+                .body("ready\n"),
+            Err(_) => not_ready("the log cannot be read"),
+        },
     }
 }
 

@@ -21,6 +21,9 @@ pub struct Problem {
     /// The project's current version, for 409 / 412 on a version.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<u64>,
+    /// The id of the request this answers, as in the service's log: quote it to an operator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug)]
@@ -119,6 +122,7 @@ impl ResponseError for ApiError {
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             current_version: self.current_version,
+            request_id: super::request_id::current(),
         };
         let mut res = HttpResponse::build(self.status);
         if let Some(seconds) = self.retry_after {
@@ -178,23 +182,79 @@ impl From<DispatchError> for ApiError {
                 "Rule violated",
                 detail,
             ),
-            DispatchError::Undecodable(_) => ApiError::internal(detail),
+            DispatchError::Undecodable(_) => internal_failure(&detail),
             DispatchError::Store(s) => s.into(),
         }
     }
 }
 
+/// A failure inside the service: logged with the request id, answered with a generic 500
+/// that names the request id (see [`Problem::request_id`]) and nothing of the storage.
+fn internal_failure(error: &str) -> ApiError {
+    let request_id = super::request_id::current();
+    tracing::error!(
+        request_id = request_id.as_deref().unwrap_or("-"),
+        error,
+        "internal error"
+    );
+    ApiError::internal(
+        "the service could not complete this request; an operator can find what went wrong \
+         in its log by the request id",
+    )
+}
+
+/// A 503 whose cause may pass: the client is told when to come back.
+fn unavailable(code: &str, title: &'static str, detail: &str, retry: Option<u32>) -> ApiError {
+    let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, title, detail);
+    e.retry_after = retry;
+    e
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "store error");
         match e {
-            StoreError::Closed | StoreError::Poisoned(_) => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
+            StoreError::Verifying => unavailable(
+                "unavailable",
+                "Not accepting writes yet",
+                "the event log is being verified after start-up; retry shortly",
+                Some(1),
+            ),
+            StoreError::Overloaded => unavailable(
+                "overloaded",
+                "Too many writes waiting",
+                "too many commands are waiting to be recorded; retry shortly",
+                Some(1),
+            ),
+            StoreError::Closed => unavailable(
                 "unavailable",
                 "Not accepting writes",
-                e.to_string(),
+                "the service is shutting down",
+                Some(5),
             ),
-            other => ApiError::internal(other.to_string()),
+            StoreError::Poisoned(why) => {
+                let request_id = super::request_id::current();
+                tracing::error!(
+                    request_id = request_id.as_deref().unwrap_or("-"),
+                    why,
+                    "write refused: the store is poisoned"
+                );
+                unavailable(
+                    "unavailable",
+                    "Not accepting writes",
+                    "the event log failed a check or a storage operation; no write is taken \
+                     until an operator has checked it (`duban verify`)",
+                    None,
+                )
+            }
+            StoreError::InDoubt(why) => {
+                let mut e = internal_failure(&format!("append in doubt: {why}"));
+                e.detail = "storage failed while this command was being recorded; it may or may \
+                    not have been, and no write is taken until an operator has checked the log"
+                    .into();
+                e
+            }
+            // No storage internals in an answer: they are logged with the request id.
+            other => internal_failure(&other.to_string()),
         }
     }
 }
@@ -203,10 +263,7 @@ impl From<ProjectionError> for ApiError {
     fn from(e: ProjectionError) -> Self {
         match e {
             ProjectionError::Store(s) => s.into(),
-            other => {
-                tracing::error!(error = %other, "read model error");
-                ApiError::internal(other.to_string())
-            }
+            other => internal_failure(&format!("read model error: {other}")),
         }
     }
 }

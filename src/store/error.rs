@@ -38,10 +38,27 @@ pub enum StoreError {
     InDoubt(String),
     #[error("the store is closed")]
     Closed,
+    #[error("the log is still being verified after opening; writes wait for that check")]
+    Verifying,
+    #[error("too many appends are waiting for the writer; retry shortly")]
+    Overloaded,
     #[error("storage error: {0}")]
     Sled(#[from] sled::Error),
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
     #[error("undecodable record: {0}")]
     Codec(String),
+}
+
+impl StoreError {
+    /// True for a failure of the storage itself — sled, the file system, bytes that do not
+    /// decode, a broken chain — as opposed to a refused or conflicting append. A store that
+    /// meets one while reading stops taking writes: it cannot vouch for what it would append
+    /// on top.
+    pub fn is_storage_failure(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sled(_) | StoreError::Io(_) | StoreError::Codec(_) | StoreError::Corrupt(_)
+        )
+    }
 }

@@ -3,7 +3,8 @@
 //! durable; every event is hash-chained to the one before it.
 //!
 //! ```text
-//! append ─▶ channel ─▶ writer: decide seq/version/hash ─▶ apply_batch (chunks + head)
+//! append ─▶ verified? (health) ─▶ bounded channel ─▶ writer: decide seq/version/hash
+//!            ─▶ apply_batch (chunks + head)
 //!            ─▶ sync thread: flush + fdatasync ─▶ durable head ─▶ ack, reads, subscribers
 //!            (meanwhile the writer indexes the batch before: stream index, idempotency records)
 //! ```
@@ -14,8 +15,10 @@ mod envelope;
 mod error;
 mod event_store;
 mod hash;
+mod health;
 mod indexer;
 mod layout;
+mod reads;
 mod sled_store;
 mod verify;
 mod writer;
@@ -24,5 +27,6 @@ pub use envelope::*;
 pub use error::StoreError;
 pub use event_store::{EventStore, Subscription};
 pub use hash::Hash;
-pub use sled_store::{Clock, SledStore, StoreOptions, StoreStats};
+pub use health::{Readiness, VERIFY_WAIT};
+pub use sled_store::{Clock, QUEUE_CAPACITY, SledStore, StoreOptions, StoreStats};
 pub use verify::{BreakKind, ChainBreak, TAIL_CHECK, VerifyReport};

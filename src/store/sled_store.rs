@@ -1,8 +1,9 @@
-//! The sled backend of [`EventStore`]: opening (tail check, index catch-up), reads, and the
-//! handle that forwards appends to the group-commit [`Writer`].
+//! The sled backend of [`EventStore`]: opening (tail check, index catch-up, the background
+//! verification of [`health`]), reads (in [`reads`], off the async workers), and the handle
+//! that forwards appends to the group-commit [`Writer`] through a bounded queue.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -10,14 +11,15 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::{oneshot, watch};
 
-use super::chunk::{Cursor, Record};
 use super::durability::Durability;
 use super::envelope::*;
 use super::error::StoreError;
 use super::event_store::EventStore;
+use super::health::{self, Readiness, Verification};
 use super::indexer;
 use super::layout;
-use super::verify::{self, BreakKind, ChainBreak, VerifyReport};
+use super::reads;
+use super::verify::{self, VerifyReport};
 use super::writer::{Msg, Writer};
 
 /// Where `recorded_at` comes from; replaced in demos and tests by a fixed or simulated clock.
@@ -30,8 +32,15 @@ pub struct StoreOptions {
     pub cache_capacity: u64,
     /// Most events written by one group commit.
     pub max_batch_events: usize,
+    /// Most appends waiting for the writer; beyond it an append fails at once with
+    /// [`StoreError::Overloaded`] instead of queueing without bound.
+    pub queue_capacity: usize,
     pub clock: Clock,
 }
+
+/// Appends that may wait for the writer: four full group commits of single-event commands,
+/// a few seconds of work at the measured rates, well beyond what a burst of clients needs.
+pub const QUEUE_CAPACITY: usize = 4096;
 
 impl Default for StoreOptions {
     fn default() -> Self {
@@ -43,6 +52,7 @@ impl Default for StoreOptions {
                 * 1024
                 * 1024,
             max_batch_events: 1024,
+            queue_capacity: QUEUE_CAPACITY,
             clock: Arc::new(Utc::now),
         }
     }
@@ -82,6 +92,10 @@ pub struct Shared {
     durable: watch::Sender<u64>,
     durable_head: Mutex<Head>,
     poisoned: Mutex<Option<String>>,
+    /// The verification of the whole chain that runs after open ([`health`]).
+    pub verification: watch::Sender<Verification>,
+    /// Set at close: the verification gives up.
+    pub stop_verifying: AtomicBool,
 }
 
 impl Shared {
@@ -92,6 +106,11 @@ impl Shared {
 
     pub fn poisoned(&self) -> Option<String> {
         self.poisoned.lock().unwrap().clone()
+    }
+
+    /// The seq of the last durable event: readers stop there.
+    pub fn durable_seq(&self) -> u64 {
+        self.durable_seq.load(Ordering::Acquire)
     }
 
     /// Called by the writer after a batch is durable, before any caller hears of it.
@@ -123,51 +142,14 @@ impl Shared {
             None => Ok(0),
         }
     }
-
-    fn read_event(&self, seq: u64) -> Result<RecordedEvent, StoreError> {
-        let mut cursor = Cursor::new(&self.log, seq, seq)?;
-        while let Some(record) = cursor.next_record()? {
-            if record.position == seq {
-                return decode_event(&record);
-            }
-        }
-        Err(StoreError::Codec(format!(
-            "event {seq} is indexed but not stored"
-        )))
-    }
-}
-
-/// The break a reader reports for a record that is not the event its place calls for: a
-/// reader is never handed a log with a hole or a stranger in it.
-fn out_of_sequence(expected: u64, found: u64) -> StoreError {
-    StoreError::Corrupt(ChainBreak {
-        seq: expected,
-        kind: BreakKind::OutOfSequence,
-        reason: format!("expected seq {expected}, found seq {found}"),
-    })
-}
-
-/// Checks that a record names the seq its place in the log implies.
-fn in_sequence(expected: u64, found: u64) -> Result<(), StoreError> {
-    if found == expected {
-        Ok(())
-    } else {
-        Err(out_of_sequence(expected, found))
-    }
-}
-
-fn decode_event(record: &Record) -> Result<RecordedEvent, StoreError> {
-    Ok(RecordedEvent {
-        envelope: layout::decode_envelope(&record.body)?,
-        hash: record.hash,
-    })
 }
 
 struct Inner {
     shared: Arc<Shared>,
     path: PathBuf,
-    sender: Mutex<Option<mpsc::Sender<Msg>>>,
+    sender: Mutex<Option<mpsc::SyncSender<Msg>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    verifier: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Drop for Inner {
@@ -180,6 +162,10 @@ impl Inner {
     /// Stops taking appends, lets the writer finish what it has, and waits for it; then
     /// wakes every subscription so that those caught up learn the store is closed.
     fn shutdown(&self) {
+        self.shared.stop_verifying.store(true, Ordering::Release);
+        if let Some(handle) = self.verifier.lock().unwrap().take() {
+            let _ = handle.join();
+        }
         self.sender.lock().unwrap().take();
         if let Some(handle) = self.writer.lock().unwrap().take() {
             let _ = handle.join();
@@ -196,51 +182,6 @@ pub struct SledStore {
 }
 
 impl SledStore {
-    /// Hands `visit` the stored records of up to `limit` events from `from_seq` on, up to the
-    /// durable head, each with the seq it must name: `visit` checks that with [`in_sequence`]
-    /// before using the record. Refuses a log with a hole or a stranger in it. Returns how
-    /// many records were visited.
-    fn scan_records<F>(
-        &self,
-        from_seq: u64,
-        limit: usize,
-        mut visit: F,
-    ) -> Result<usize, StoreError>
-    where
-        F: FnMut(&Record, u64) -> Result<(), StoreError>,
-    {
-        let durable = self.durable_seq();
-        if from_seq > durable || limit == 0 {
-            return Ok(0);
-        }
-        let from_seq = from_seq.max(1);
-        let mut visited = 0usize;
-        let mut cursor = Cursor::new(&self.inner.shared.log, from_seq, durable)?;
-        while let Some(record) = cursor.next_record()? {
-            if record.position > durable || visited >= limit {
-                break;
-            }
-            if record.position >= from_seq {
-                let expected = from_seq + visited as u64;
-                if record.position != expected {
-                    return Err(out_of_sequence(expected, record.position));
-                }
-                visit(&record, expected)?;
-                visited += 1;
-            }
-        }
-        if visited < limit && from_seq + (visited as u64) <= durable {
-            let missing = from_seq + visited as u64;
-            let why = format!("seq {missing} is below the durable head {durable} but not stored");
-            return Err(StoreError::Corrupt(ChainBreak {
-                seq: missing,
-                kind: BreakKind::Missing,
-                reason: why,
-            }));
-        }
-        Ok(visited)
-    }
-
     /// Opens (or creates) the log in `dir` and checks its tail; refuses a broken log.
     pub fn open(dir: impl AsRef<Path>, options: StoreOptions) -> Result<Self, StoreError> {
         let dir = dir.as_ref();
@@ -264,6 +205,8 @@ impl SledStore {
             durable,
             durable_head: Mutex::new(head),
             poisoned: Mutex::new(None),
+            verification: watch::channel(Verification::Running).0,
+            stop_verifying: AtomicBool::new(false),
         });
         let indexed = indexer::catch_up(&shared, head.seq)?;
         shared.indexed_through.store(indexed, Ordering::Release);
@@ -279,18 +222,20 @@ impl SledStore {
             tracing::info!("dropped the stream index of the older layout (a key per version)");
         }
 
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::sync_channel(options.queue_capacity.max(1));
         let writer = Writer::new(shared.clone(), head, options.max_batch_events);
         let writer_thread = std::thread::Builder::new()
             .name("duban-log-writer".into())
             .spawn(move || writer.run(rx))?;
-        tracing::info!(dir = %dir.display(), seq = head.seq, "event log open");
+        let verifier = health::spawn_verification(shared.clone(), head)?;
+        tracing::info!(dir = %dir.display(), seq = head.seq, "event log open; verifying it");
         Ok(Self {
             inner: Arc::new(Inner {
                 shared,
                 path: dir.to_path_buf(),
                 sender: Mutex::new(Some(tx)),
                 writer: Mutex::new(Some(writer_thread)),
+                verifier: Mutex::new(Some(verifier)),
             }),
         })
     }
@@ -321,11 +266,32 @@ impl SledStore {
 
     /// False once the store was closed or stopped taking writes after a storage failure.
     pub fn is_writable(&self) -> bool {
-        self.inner.shared.poisoned().is_none() && self.inner.sender.lock().unwrap().is_some()
+        self.shared().poisoned().is_none() && self.inner.sender.lock().unwrap().is_some()
     }
 
-    fn durable_seq(&self) -> u64 {
-        self.inner.shared.durable_seq.load(Ordering::Acquire)
+    /// Whether the store takes writes, is still verifying the chain, or refuses them.
+    pub fn readiness(&self) -> Readiness {
+        health::readiness(&self.inner.shared, self.is_closed())
+    }
+
+    fn shared(&self) -> &Shared {
+        &self.inner.shared
+    }
+
+    /// Runs a read of sled on tokio's blocking pool, off the async workers (a read may wait
+    /// for the disk, or for the lock the writer prunes `recent` under); a storage failure it
+    /// meets poisons the store.
+    async fn off_worker<T, F>(&self, read: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&SledStore) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        match tokio::task::spawn_blocking(move || read(&store)).await {
+            Ok(outcome) => health::after_read(&self.inner.shared, outcome),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(StoreError::Io(std::io::Error::other(e))),
+        }
     }
 }
 
@@ -348,13 +314,20 @@ fn open_trees(
 
 impl EventStore for SledStore {
     async fn append(&self, request: AppendRequest) -> Result<Appended, StoreError> {
+        if self.is_closed() {
+            return Err(StoreError::Closed);
+        }
+        health::writable(&self.inner.shared).await?;
         let (tx, rx) = oneshot::channel();
         {
             let sender = self.inner.sender.lock().unwrap();
             let sender = sender.as_ref().ok_or(StoreError::Closed)?;
             sender
-                .send(Msg::Append(request, tx))
-                .map_err(|_| StoreError::Closed)?;
+                .try_send(Msg::Append(request, tx))
+                .map_err(|e| match e {
+                    mpsc::TrySendError::Full(_) => StoreError::Overloaded,
+                    mpsc::TrySendError::Disconnected(_) => StoreError::Closed,
+                })?;
         }
         rx.await.map_err(|_| StoreError::Closed)?
     }
@@ -364,43 +337,9 @@ impl EventStore for SledStore {
         stream: &StreamId,
         from_version: u64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let shared = &self.inner.shared;
-        // Under the lock the writer prunes with, the watermark and the not-yet-indexed appends
-        // agree: everything up to `indexed` is in the index, everything after in `recent`.
-        let (indexed, durable, recent_seqs) = {
-            let recent = shared.recent.read().unwrap();
-            let indexed = shared.indexed_through.load(Ordering::Acquire);
-            let durable = self.durable_seq();
-            let seqs: Vec<(u64, u64)> = recent
-                .iter()
-                .filter(|(_, a)| {
-                    &a.stream == stream && a.first_seq > indexed && a.last_seq <= durable
-                })
-                .flat_map(|(_, a)| (a.first_version..=a.last_version).zip(a.first_seq..=a.last_seq))
-                .filter(|(version, _)| *version >= from_version)
-                .collect();
-            (indexed, durable, seqs)
-        };
-        let from_version = from_version.max(1);
-        let (from, _) = layout::stream_slot(stream, from_version);
-        let to = layout::stream_chunk_key(stream, u64::MAX);
-        let mut events = Vec::new();
-        'chunks: for item in shared.index.range(from..=to) {
-            let (key, value) = item?;
-            for (version, seq) in layout::stream_chunk(&key, &value)? {
-                if version < from_version {
-                    continue;
-                }
-                if seq > indexed.min(durable) {
-                    break 'chunks;
-                }
-                events.push(shared.read_event(seq)?);
-            }
-        }
-        for (_, seq) in recent_seqs {
-            events.push(shared.read_event(seq)?);
-        }
-        Ok(events)
+        let stream = stream.clone();
+        self.off_worker(move |store| reads::read_stream(store.shared(), &stream, from_version))
+            .await
     }
 
     async fn read_all(
@@ -408,46 +347,24 @@ impl EventStore for SledStore {
         from_seq: u64,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let mut events = Vec::with_capacity(limit.min(4096));
-        self.scan_records(from_seq, limit, |record, expected| {
-            let event = decode_event(record)?;
-            in_sequence(expected, event.envelope.seq)?;
-            events.push(event);
-            Ok(())
-        })?;
-        Ok(events)
+        self.off_worker(move |store| reads::read_all(store.shared(), from_seq, limit))
+            .await
     }
 
-    fn scan_all<F>(&self, from_seq: u64, limit: usize, mut visit: F) -> Result<usize, StoreError>
+    /// Synchronous by design: its callers (a rebuild, the projector) fold on threads of
+    /// their own.
+    fn scan_all<F>(&self, from_seq: u64, limit: usize, visit: F) -> Result<usize, StoreError>
     where
         F: FnMut(EventView<'_>),
     {
-        self.scan_records(from_seq, limit, |record, expected| {
-            let view = layout::decode_view(&record.body)?;
-            in_sequence(expected, view.seq)?;
-            visit(view);
-            Ok(())
-        })
+        let outcome = reads::scan_all(self.shared(), from_seq, limit, visit);
+        health::after_read(self.shared(), outcome)
     }
 
     async fn find_command(&self, command_id: &str) -> Result<Option<Appended>, StoreError> {
-        let shared = &self.inner.shared;
-        let durable = self.durable_seq();
-        // Not yet indexed first: once pruned from there, an answer is in the index.
-        let recent = shared
-            .recent
-            .read()
-            .unwrap()
-            .iter()
-            .find(|(id, a)| id.as_deref() == Some(command_id) && a.last_seq <= durable)
-            .map(|(_, a)| a.clone());
-        if recent.is_some() {
-            return Ok(recent);
-        }
-        match shared.index.get(layout::command_key(command_id))? {
-            Some(bytes) => Ok(Some(layout::decode_appended(&bytes)?)),
-            None => Ok(None),
-        }
+        let command_id = command_id.to_string();
+        self.off_worker(move |store| reads::find_command(store.shared(), &command_id))
+            .await
     }
 
     fn head(&self) -> Head {
@@ -463,10 +380,21 @@ impl EventStore for SledStore {
     }
 
     async fn verify(&self, from: Option<Checkpoint>) -> Result<VerifyReport, StoreError> {
-        let tree = self.inner.shared.log.clone();
         let durable = self.head();
-        tokio::task::spawn_blocking(move || verify::verify_tree(&tree, from, Some(durable)))
-            .await
-            .map_err(|e| StoreError::Io(std::io::Error::other(e)))?
+        let report = self
+            .off_worker(move |store| verify::verify_tree(&store.shared().log, from, Some(durable)))
+            .await?;
+        // A break found from genesis is the log's; one after a checkpoint the caller brought
+        // may be the checkpoint's, and must not let a caller stop the store.
+        if let (None, Some(b)) = (from, &report.first_break) {
+            tracing::error!(seq = b.seq, reason = %b.reason, "the event log fails verification");
+            let why = format!("the log fails verification at seq {}: {}", b.seq, b.reason);
+            self.shared().poison(why);
+        }
+        Ok(report)
     }
 }
+
+#[cfg(test)]
+#[path = "sled_store_tests.rs"]
+mod tests;

@@ -126,6 +126,17 @@ pub fn verify_tree(
     from: Option<Checkpoint>,
     against: Option<Head>,
 ) -> Result<VerifyReport, StoreError> {
+    verify_tree_until(tree, from, against, &|| false)
+}
+
+/// [`verify_tree`] that gives up with [`StoreError::Closed`] as soon as `stop` says so: the
+/// check run in the background after open must not hold a closing store open.
+pub fn verify_tree_until(
+    tree: &sled::Tree,
+    from: Option<Checkpoint>,
+    against: Option<Head>,
+    stop: &dyn Fn() -> bool,
+) -> Result<VerifyReport, StoreError> {
     let recorded = match against {
         Some(head) => head,
         None => recorded_head(tree)?,
@@ -157,6 +168,9 @@ pub fn verify_tree(
     // From genesis the cursor starts at key 0, so that nothing stored before seq 1 escapes.
     let mut cursor = Cursor::new(tree, if start.seq == 0 { 0 } else { start.seq + 1 }, end)?;
     loop {
+        if stop() {
+            return Err(StoreError::Closed);
+        }
         let record = match next_record(&mut cursor, report.verified_through.seq + 1) {
             Ok(Some(record)) => record,
             Ok(None) => break,

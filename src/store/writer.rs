@@ -1,6 +1,7 @@
 //! The one writer: group commit.
 //!
-//! Every append goes through a channel to this single thread. It takes the first waiting
+//! Every append goes through a bounded channel to this single thread (a full one refuses
+//! the append at once: backpressure, see `StoreOptions::queue_capacity`). It takes the first waiting
 //! request, then everything else already queued (up to a batch limit), decides each one —
 //! idempotency, expected version, seq and version numbers, the hash chain — writes the
 //! batch's events and the new chain head with one atomic `apply_batch`, makes it durable with
@@ -94,6 +95,13 @@ impl Writer {
                     let _ = reply.send(Err(StoreError::Poisoned(why.clone())));
                 } else {
                     let outcome = self.decide(&mut pending, req);
+                    if let Err(e) = &outcome
+                        && e.is_storage_failure()
+                    {
+                        // The index or the log could not be read back: append nothing more.
+                        tracing::error!(error = %e, "reading the log failed; refusing writes");
+                        self.shared.poison(format!("a read failed: {e}"));
+                    }
                     pending.answers.push((reply, outcome));
                 }
                 next = match pending.events >= self.max_batch_events {
