@@ -4,6 +4,7 @@
 mod adversarial;
 mod auth;
 mod cycle;
+mod edge_reads;
 mod errors;
 mod helpers;
 mod notify;
