@@ -1,7 +1,8 @@
 //! The HTTP API (actix only; no business rules): the office, the departments and the
 //! inspectors reach duban here. Requests are authenticated ([`auth`]), turned into commands
-//! ([`commands`]) for the dispatcher, or answered from the log and the read models ([`queries`], [`reads`]); errors leave as
-//! problem+json ([`problem`]).
+//! ([`commands`]) for the dispatcher, or answered from the log and the read models ([`queries`], [`reads`]), their query
+//! strings read by [`params`] and [`freshness`], who sees what mapped from [`crate::access`] by [`access`]; errors
+//! leave as problem+json ([`problem`]).
 
 pub mod access;
 pub mod auth;
