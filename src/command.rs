@@ -19,8 +19,9 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::access::{self, Access};
 use crate::domain::{self, Actor, Command, Context, DomainError, Event, ProjectId, ProjectState};
-use crate::policy::{Policies, Reads};
+use crate::policy::Policies;
 use crate::store::{self, Appended, EventStore, ExpectedVersion, NewEvent, StoreError, StreamId};
 
 /// The years a command's dates may fall in when the calendar has no files of its own.
@@ -127,19 +128,9 @@ fn fold(
 /// The role of the service's own notifier: it records notices on every project.
 pub const NOTIFIER_ROLE: &str = "notifier";
 
-/// Whether the caller may see (and act on) this project.
+/// Whether the caller may see (and act on) this project: [`crate::access`] decides.
 pub fn may_see(policies: &Policies, actor: &Actor, state: &ProjectState) -> bool {
-    if actor.role == NOTIFIER_ROLE {
-        return true;
-    }
-    match policies.roles.reads(&actor.role) {
-        Some(Reads::All) => true,
-        Some(Reads::Own) => actor
-            .dept
-            .as_ref()
-            .is_some_and(|d| state.departments.contains_key(d)),
-        None => false,
-    }
+    access::of_state(policies, actor, state) == Access::Visible
 }
 
 /// How many locks the projects are spread over: enough that commands on different projects
@@ -328,15 +319,12 @@ impl<S: EventStore> Dispatcher<S> {
             (state, version) = self.current(req.project).await?;
         }
         let registering = matches!(req.command, Command::RegisterProject { .. });
-        if state.is_registered() && !may_see(&self.policies, &req.actor, &state) {
-            return Err(DispatchError::NotYourProject);
-        }
-        if !state.is_registered() && !registering {
+        match access::of_state(&self.policies, &req.actor, &state) {
+            Access::Visible => {}
+            _ if registering && !state.is_registered() => {}
             // A department must not learn whether someone else's project exists.
-            return Err(match self.policies.roles.reads(&req.actor.role) {
-                Some(Reads::All) => DispatchError::NoSuchProject,
-                _ => DispatchError::NotYourProject,
-            });
+            Access::Hidden => return Err(DispatchError::NotYourProject),
+            Access::Missing => return Err(DispatchError::NoSuchProject),
         }
         if let Some(expected) = req.if_match
             && expected != version

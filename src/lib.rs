@@ -11,6 +11,7 @@
 //! - [`config`]: settings — defaults < `duban.toml` < `DUBAN_*`.
 //! - [`startup`]: builds the application, binds, serves, shuts down.
 //! - [`http`]: the actix-web API — auth, commands, queries, problem+json, OpenAPI, metrics.
+//! - [`access`]: the one access rule — who may see (and act on) which project.
 //! - [`command`]: dispatch — policy, load state, decide, append with the expected version.
 //! - [`domain`]: the loop as commands, events and rules — `decide` and `evolve`, pure.
 //! - [`policy`]: roles, the department directory, lights and calendar, from `policies/`.
@@ -26,6 +27,7 @@
 //!   API on a simulated clock, then served.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod cli;
 pub mod command;
 pub mod config;

@@ -110,8 +110,8 @@ async fn the_demo_lights_green_yellow_and_red_and_its_trail_and_import_hold() {
         .filter(|p| p.extension().is_some_and(|x| x == "eml"))
         .collect();
     assert!(!mails.is_empty(), "no mail was produced");
-    let sent = get(&demo, &office, "/api/v1/notifications").await;
-    let sent = sent.as_array().unwrap();
+    let sent = get(&demo, &office, "/api/v1/notifications?limit=1000").await;
+    let sent = sent["items"].as_array().unwrap();
     assert!(sent.iter().all(|n| n["status"] == "sent"), "{sent:?}");
     assert!(sent.len() >= mails.len());
     assert!(!overdue["items"].as_array().unwrap().is_empty());
@@ -124,8 +124,13 @@ async fn the_demo_lights_green_yellow_and_red_and_its_trail_and_import_hold() {
     .await;
     assert!(board.is_object());
 
-    let trail = get(&demo, &office, &format!("{}/events", project_path(GREEN))).await;
-    let trail = trail.as_array().unwrap().clone();
+    let trail = get(
+        &demo,
+        &office,
+        &format!("{}/events?limit=1000", project_path(GREEN)),
+    )
+    .await;
+    let trail = trail["items"].as_array().unwrap().clone();
     let types: Vec<String> = trail
         .iter()
         .map(|e| e["event_type"].as_str().unwrap().into())

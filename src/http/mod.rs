@@ -1,14 +1,18 @@
 //! The HTTP API (actix only; no business rules): the office, the departments and the
 //! inspectors reach duban here. Requests are authenticated ([`auth`]), turned into commands
-//! ([`commands`]) for the dispatcher, or answered from the log and the read models ([`queries`], [`reads`]); errors leave as
-//! problem+json ([`problem`]).
+//! ([`commands`]) for the dispatcher, or answered from the log and the read models ([`queries`], [`reads`]), their query
+//! strings read by [`params`] and [`freshness`], who sees what mapped from [`crate::access`] by [`access`]; errors
+//! leave as problem+json ([`problem`]).
 
+pub mod access;
 pub mod auth;
 pub mod auth_extract;
 pub mod commands;
+pub mod freshness;
 pub mod notices;
 pub mod openapi;
 pub mod ops;
+pub mod params;
 pub mod problem;
 pub mod queries;
 pub mod reads;
@@ -18,7 +22,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::dev::{Service, ServiceResponse};
-use actix_web::error::JsonPayloadError;
+use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::{App, HttpResponse, web};
 
 use crate::command::Dispatcher;
@@ -61,6 +65,21 @@ fn json_error(err: JsonPayloadError) -> ApiError {
     }
 }
 
+/// Bad query strings: 400 for a parameter the endpoint does not take (each read's query
+/// struct denies unknown fields, see [`params`]), 422 for a value that does not parse.
+fn query_error(err: QueryPayloadError) -> ApiError {
+    let why = err.to_string();
+    match why.split_once("unknown field ") {
+        Some((_, rest)) => ApiError::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "unknown-query-parameter",
+            "Unknown query parameter",
+            format!("this endpoint takes no query parameter {rest}"),
+        ),
+        None => ApiError::unprocessable("invalid-query", why),
+    }
+}
+
 /// The whole application, for `HttpServer::new` and for tests.
 pub fn configure(
     state: web::Data<AppState>,
@@ -71,9 +90,7 @@ pub fn configure(
             .limit(body_limit)
             .content_type_required(false)
             .error_handler(|err, _| json_error(err).into());
-        let query = web::QueryConfig::default().error_handler(|err, _| {
-            ApiError::unprocessable("invalid-query", err.to_string()).into()
-        });
+        let query = web::QueryConfig::default().error_handler(|err, _| query_error(err).into());
         let path = web::PathConfig::default()
             .error_handler(|err, _| ApiError::not_found(err.to_string()).into());
         cfg.app_data(state)

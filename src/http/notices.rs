@@ -1,7 +1,7 @@
 //! The notifier over HTTP: `POST /admin/scan` runs it once (admin); `GET /admin/outbox` lists
 //! what is not delivered — waiting, being retried, or given up (dead letters); and
 //! `GET /notifications` is the record of notices with their status, for the office and the
-//! inspectors (all) and for a department (its own).
+//! inspectors (all) and for a department (its own), a page at a time in the order decided.
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -9,9 +9,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
+use super::access::{admin_only, confined_to};
 use super::auth_extract::Caller;
+use super::freshness::{Freshness, caught_up};
+use super::params::{CursorQuery, page_of};
 use super::problem::ApiError;
-use super::reads::{Freshness, caught_up, confinement};
 use crate::domain::{DepartmentCode, MilestoneId, NoticeKind, ProjectId};
 use crate::notify::RunReport;
 use crate::projection::OutboxEntry;
@@ -28,6 +30,8 @@ pub enum NoticeStatus {
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct NoticeView {
+    /// The seq of the event that decided it: the cursor of `GET /notifications`.
+    pub seq: u64,
     pub dedup_key: String,
     pub project_id: ProjectId,
     pub milestone_id: MilestoneId,
@@ -54,6 +58,7 @@ fn view(e: OutboxEntry) -> NoticeView {
     };
     let n = e.notice;
     NoticeView {
+        seq: e.seq,
         dedup_key: n.dedup_key,
         project_id: e.project_id,
         milestone_id: n.milestone_id,
@@ -72,21 +77,13 @@ fn view(e: OutboxEntry) -> NoticeView {
     }
 }
 
-fn admin_only(caller: &Caller) -> Result<(), ApiError> {
-    if caller.0.role == "admin" {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("this is for admins"))
-    }
-}
-
 /// Runs the notifier once now: detect what is due today, record it, deliver the outbox.
 #[utoipa::path(post, path = "/api/v1/admin/scan", tag = "admin",
     responses((status = 200, body = RunReport), (status = "4XX", body = super::problem::Problem)),
     security(("bearer" = [])))]
 #[post("/admin/scan")]
 pub async fn scan(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    admin_only(&caller)?;
+    admin_only(&caller, "this is for admins")?;
     Ok(HttpResponse::Ok().json(state.notifier.run_once().await?))
 }
 
@@ -101,7 +98,7 @@ pub async fn outbox(
     caller: Caller,
     query: web::Query<Freshness>,
 ) -> Result<HttpResponse, ApiError> {
-    admin_only(&caller)?;
+    admin_only(&caller, "this is for admins")?;
     caught_up(&state, query.min_position).await?;
     let mut out = Vec::new();
     for e in state.models.notices() {
@@ -113,32 +110,50 @@ pub async fn outbox(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// Every notice decided, with its status, newest first.
+/// One page of the notices, in the order decided.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct NoticePage {
+    pub items: Vec<NoticeView>,
+    /// The `after` for the next page; null on the last.
+    pub next: Option<u64>,
+}
+
+/// Every notice decided, with its status, in the order decided (by seq), a page at a time.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "read",
-    params(Freshness),
-    responses((status = 200, body = Vec<NoticeView>), (status = "4XX", body = super::problem::Problem)),
+    params(CursorQuery),
+    responses((status = 200, body = NoticePage), (status = "4XX", body = super::problem::Problem)),
     security(("bearer" = [])))]
 #[get("/notifications")]
 pub async fn notifications(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<Freshness>,
+    query: web::Query<CursorQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit()?;
     caught_up(&state, query.min_position).await?;
-    let own = confinement(&state, &caller)?;
+    let own = confined_to(&state, &caller)?;
+    let after = query.after();
     let mut out = Vec::new();
     for e in state.models.notices() {
         let e = e?;
-        if own.as_ref().is_none_or(|d| *d == e.notice.department) {
-            out.push(view(e));
+        if e.seq > after && own.as_ref().is_none_or(|d| *d == e.notice.department) {
+            out.push(e);
         }
     }
+    // Each notice is decided by an event of its own; only entries kept before the seq was
+    // (all 0, until a rebuild) need the dedup key to order them.
     out.sort_by(|a, b| {
-        b.decided_at
-            .cmp(&a.decided_at)
-            .then(a.dedup_key.cmp(&b.dedup_key))
+        a.seq
+            .cmp(&b.seq)
+            .then(a.notice.dedup_key.cmp(&b.notice.dedup_key))
     });
-    Ok(HttpResponse::Ok().json(out))
+    out.truncate(limit + 1);
+    let (items, next) = page_of(
+        out.into_iter().map(view).collect(),
+        limit,
+        |n: &NoticeView| n.seq,
+    );
+    Ok(HttpResponse::Ok().json(NoticePage { items, next }))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -4,54 +4,21 @@
 use actix_web::http::header::{ETag, EntityTag};
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AppState;
+use super::access::{self, reads_everything};
 use super::auth_extract::Caller;
+use super::freshness::{Freshness, caught_up};
+use super::params::{CursorQuery, StatusQuery, page_of};
 use super::problem::ApiError;
-use crate::command::{may_see, stream_of};
+use crate::command::stream_of;
 use crate::domain::*;
-use crate::policy::Reads;
 use crate::projection::rendered::Rendered;
 use crate::projection::{Day, ProjectStatus, history, status};
-use crate::store::EventStore;
-
-/// The project's state, if the caller may see it; a department cannot tell someone else's
-/// project from a missing one.
-async fn visible(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-) -> Result<(ProjectState, u64), ApiError> {
-    let (found, version) = state.dispatcher.current(ProjectId(id)).await?;
-    let reads_all = state.policies.roles.reads(&caller.0.role) == Some(Reads::All);
-    if !found.is_registered() {
-        return Err(if reads_all {
-            ApiError::not_found("no such project")
-        } else {
-            ApiError::forbidden("this project is not visible to the caller")
-        });
-    }
-    if !may_see(&state.policies, &caller.0, &found) {
-        return Err(ApiError::forbidden(
-            "this project is not visible to the caller",
-        ));
-    }
-    Ok((found, version))
-}
-
-/// How fresh a read must be, and for which moment.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct StatusQuery {
-    /// The status exactly as it was at this moment (RFC 3339), lights computed for that day.
-    pub as_of: Option<DateTime<Utc>>,
-    /// Wait (briefly) until the read models reflect this global position — the `position` a
-    /// command answered with.
-    pub min_position: Option<u64>,
-}
+use crate::store::{EventStore, RecordedEvent, StreamId};
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "read",
     params(("id" = Uuid, Path, description = "project id"), StatusQuery),
@@ -65,14 +32,14 @@ pub async fn project(
     id: web::Path<Uuid>,
     query: web::Query<StatusQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    super::reads::caught_up(&state, query.min_position).await?;
+    caught_up(&state, query.min_position).await?;
     let id = ProjectId(*id);
+    // Visibility is decided on the project as it is now, before anything of it is read.
+    access::project(&state, &caller, id).await?;
     let now = (state.clock)();
     let Some(at) = query.as_of else {
-        return current_status(&state, &caller, id, now);
+        return current_status(&state, id, now);
     };
-    // Visibility is decided on the project as it is now, as for today's status.
-    super::reads::visible_record(&state, &caller, state.models.project(id)?)?;
     if at > now {
         return Err(ApiError::unprocessable(
             "as-of-in-future",
@@ -93,20 +60,19 @@ pub async fn project(
 /// memory until either changes ([`crate::projection::rendered`]).
 fn current_status(
     state: &AppState,
-    caller: &Caller,
     id: ProjectId,
     now: DateTime<Utc>,
 ) -> Result<HttpResponse, ApiError> {
     let day = Day::of(now, &state.policies);
     let rendered = match state.models.rendered.get(id, day.date) {
-        Some(hit) => {
-            super::reads::may_read(state, caller, &hit.departments)?;
-            hit
-        }
+        Some(hit) => hit,
         None => {
             let generation = state.models.rendered.generation();
-            let current = state.models.project(id)?;
-            let record = super::reads::visible_record(state, caller, current)?;
+            let record = state
+                .models
+                .project(id)?
+                .filter(|r| r.state.is_registered())
+                .ok_or_else(|| ApiError::not_found("no such project"))?;
             let status =
                 status(&record, day).ok_or_else(|| ApiError::not_found("no such project"))?;
             let body =
@@ -151,67 +117,115 @@ pub struct TrailActor {
     pub dept: Option<String>,
 }
 
+/// One page of a project's audit trail, in seq order.
+#[derive(Serialize, ToSchema)]
+pub struct TrailPage {
+    pub items: Vec<TrailEntry>,
+    /// The `after` for the next page; null on the last.
+    pub next: Option<u64>,
+}
+
 #[utoipa::path(get, path = "/api/v1/projects/{id}/events", tag = "read",
-    params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 200, body = Vec<TrailEntry>), (status = "4XX", body = super::problem::Problem)),
+    params(("id" = Uuid, Path, description = "project id"), CursorQuery),
+    responses((status = 200, body = TrailPage), (status = "4XX", body = super::problem::Problem)),
     security(("bearer" = [])))]
 #[get("/projects/{id}/events")]
 pub async fn events(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    query: web::Query<CursorQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    visible(&state, &caller, *id).await?;
-    let recorded = state
-        .dispatcher
-        .store
-        .read_stream(&stream_of(ProjectId(*id)), 1)
-        .await?;
+    let limit = query.limit()?;
+    caught_up(&state, query.min_position).await?;
+    let id = ProjectId(*id);
+    access::project(&state, &caller, id).await?;
+    let after = query.after();
+    let stream = stream_of(id);
+    let from = first_version_after(&state, &stream, after).await?;
+    let recorded = state.dispatcher.store.read_stream(&stream, from).await?;
     let trail: Vec<TrailEntry> = recorded
         .into_iter()
-        .map(|r| {
-            let e = r.envelope;
-            TrailEntry {
-                seq: e.seq,
-                version: e.version,
-                event_id: e.event_id,
-                event_type: e.event_type,
-                schema_version: e.schema_version,
-                recorded_at: e.recorded_at,
-                actor: TrailActor {
-                    sub: e.actor.sub,
-                    role: e.actor.role,
-                    dept: e.actor.dept,
-                },
-                command_id: e.command_id,
-                payload: e.payload.to_value(),
-                prev_hash: e.prev_hash.to_hex(),
-                hash: r.hash.to_hex(),
-            }
-        })
+        .filter(|r| r.envelope.seq > after)
+        .take(limit + 1)
+        .map(trail_entry)
         .collect();
-    Ok(HttpResponse::Ok().json(trail))
+    let (items, next) = page_of(trail, limit, |e| e.seq);
+    Ok(HttpResponse::Ok().json(TrailPage { items, next }))
+}
+
+/// Where in the stream a page after `after` starts: after the event at that seq when it is
+/// this stream's (the `next` of a page always is), else from the start.
+async fn first_version_after(
+    state: &AppState,
+    stream: &StreamId,
+    after: u64,
+) -> Result<u64, ApiError> {
+    if after == 0 {
+        return Ok(1);
+    }
+    let at = state.dispatcher.store.read_all(after, 1).await?;
+    Ok(match at.first() {
+        Some(r) if r.envelope.seq == after && r.envelope.stream == *stream => {
+            r.envelope.version + 1
+        }
+        _ => 1,
+    })
+}
+
+fn trail_entry(r: RecordedEvent) -> TrailEntry {
+    let e = r.envelope;
+    TrailEntry {
+        seq: e.seq,
+        version: e.version,
+        event_id: e.event_id,
+        event_type: e.event_type,
+        schema_version: e.schema_version,
+        recorded_at: e.recorded_at,
+        actor: TrailActor {
+            sub: e.actor.sub,
+            role: e.actor.role,
+            dept: e.actor.dept,
+        },
+        command_id: e.command_id,
+        payload: e.payload.to_value(),
+        prev_hash: e.prev_hash.to_hex(),
+        hash: r.hash.to_hex(),
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/departments", tag = "read",
+    params(Freshness),
     responses((status = 200, description = "the department directory"), (status = 401, body = super::problem::Problem)),
     security(("bearer" = [])))]
 #[get("/departments")]
-pub async fn departments(state: web::Data<AppState>, _caller: Caller) -> HttpResponse {
+pub async fn departments(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    // Accepted (and refused when unknown) as on every read; the directory is policy, not
+    // projected, so there is nothing to wait for.
+    _query: web::Query<Freshness>,
+) -> HttpResponse {
     let all: Vec<_> = state.policies.departments.all().collect();
     HttpResponse::Ok().json(all)
 }
 
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
+    params(Freshness),
     responses((status = 200, description = "the chain verification report"), (status = "4XX", body = super::problem::Problem)),
     security(("bearer" = [])))]
 #[get("/audit/verify")]
-pub async fn verify(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    if state.policies.roles.reads(&caller.0.role) != Some(Reads::All) {
-        return Err(ApiError::forbidden(
-            "verifying the whole log is for inspectors and the office",
-        ));
-    }
+pub async fn verify(
+    state: web::Data<AppState>,
+    caller: Caller,
+    // The chain is read from the log itself: `min_position` is accepted and needs no wait.
+    _query: web::Query<Freshness>,
+) -> Result<HttpResponse, ApiError> {
+    reads_everything(
+        &state,
+        &caller,
+        "verifying the whole log is for inspectors and the office",
+    )?;
     let report = state.dispatcher.store.verify(None).await?;
     Ok(HttpResponse::Ok().json(report))
 }

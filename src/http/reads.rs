@@ -3,98 +3,18 @@
 //! for today (the service clock, Asia/Shanghai) and accepts `min_position` to read its own
 //! writes.
 
-use std::time::Duration;
-
 use actix_web::{HttpResponse, get, post, web};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::AppState;
+use super::access::{admin_only, confined_to};
 use super::auth_extract::Caller;
+use super::freshness::{Freshness, caught_up};
+use super::params::{ListQuery, OverdueQuery};
 use super::problem::ApiError;
 use crate::domain::DepartmentCode;
-use crate::policy::Reads;
 use crate::projection::dashboard::{Dashboard, dashboard};
-use crate::projection::queries::{self, OverduePage, Paging, ProjectFilter, ProjectPage, Summary};
-use crate::projection::{Day, ProjectRecord, RebuildReport};
-
-/// How long a read waits for the read models to reach `min_position`.
-const PATIENCE: Duration = Duration::from_secs(5);
-
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Freshness {
-    /// Wait (briefly) until the read models reflect this global position — the `position` a
-    /// command answered with.
-    pub min_position: Option<u64>,
-}
-
-/// Waits until the read models reflect `min_position`; 503 if they do not in time.
-pub async fn caught_up(state: &AppState, min_position: Option<u64>) -> Result<(), ApiError> {
-    let Some(wanted) = min_position else {
-        return Ok(());
-    };
-    if state.models.wait_for(wanted, PATIENCE).await {
-        return Ok(());
-    }
-    let mut e = ApiError::new(
-        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-        "projection-behind",
-        "The read models have not caught up",
-        format!(
-            "the read models reflect position {}, not yet {wanted}; try again shortly",
-            state.models.position()
-        ),
-    );
-    e.retry_after = Some(1);
-    Err(e)
-}
-
-/// The department a caller's reads are confined to: none for roles that read everything.
-pub fn confinement(state: &AppState, caller: &Caller) -> Result<Option<DepartmentCode>, ApiError> {
-    match state.policies.roles.reads(&caller.0.role) {
-        Some(Reads::All) => Ok(None),
-        Some(Reads::Own) => caller
-            .0
-            .dept
-            .clone()
-            .map(Some)
-            .ok_or_else(|| ApiError::forbidden("a department token must name its department")),
-        None => Err(ApiError::forbidden("this role reads nothing")),
-    }
-}
-
-/// The record, if the caller may see it. A department cannot tell another department's
-/// project from a missing one (403 for both); those who read everything get 404.
-pub fn visible_record(
-    state: &AppState,
-    caller: &Caller,
-    record: Option<ProjectRecord>,
-) -> Result<ProjectRecord, ApiError> {
-    let hidden = || ApiError::forbidden("this project is not visible to the caller");
-    let confined = confinement(state, caller)?;
-    match (record.filter(|r| r.state.is_registered()), confined) {
-        (Some(r), None) => Ok(r),
-        (None, None) => Err(ApiError::not_found("no such project")),
-        (Some(r), Some(dept)) if r.state.departments.contains_key(&dept) => Ok(r),
-        _ => Err(hidden()),
-    }
-}
-
-/// Whether the caller may read a project with these departments on it (answered as
-/// [`visible_record`] would).
-pub fn may_read(
-    state: &AppState,
-    caller: &Caller,
-    departments: &[DepartmentCode],
-) -> Result<(), ApiError> {
-    match confinement(state, caller)? {
-        Some(dept) if !departments.contains(&dept) => Err(ApiError::forbidden(
-            "this project is not visible to the caller",
-        )),
-        _ => Ok(()),
-    }
-}
+use crate::projection::queries::{self, OverduePage, ProjectPage, Summary};
+use crate::projection::{Day, RebuildReport};
 
 /// Rejects a page before the first or a page size out of range: a client asking for them has
 /// a bug that a silently adjusted answer would hide.
@@ -119,19 +39,19 @@ fn today(state: &AppState) -> Day<'_> {
 }
 
 #[utoipa::path(get, path = "/api/v1/projects", tag = "read",
-    params(ProjectFilter, Freshness),
+    params(ListQuery),
     responses((status = 200, body = ProjectPage), (status = "4XX", body = super::problem::Problem)),
     security(("bearer" = [])))]
 #[get("/projects")]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    filter: web::Query<ProjectFilter>,
-    freshness: web::Query<Freshness>,
+    query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    check_paging(filter.page, filter.per_page, queries::MAX_PROJECTS_PER_PAGE)?;
-    caught_up(&state, freshness.min_position).await?;
-    let confined = confinement(&state, &caller)?;
+    check_paging(query.page, query.per_page, queries::MAX_PROJECTS_PER_PAGE)?;
+    caught_up(&state, query.min_position).await?;
+    let confined = confined_to(&state, &caller)?;
+    let filter = query.filter();
     let page = queries::list(&state.models, today(&state), &filter, confined.as_ref())?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -139,19 +59,18 @@ pub async fn list(
 /// Overdue milestones, most overdue first: all of them for the office and inspectors, its
 /// own for a department.
 #[utoipa::path(get, path = "/api/v1/overdue", tag = "read",
-    params(Paging, Freshness),
+    params(OverdueQuery),
     responses((status = 200, body = OverduePage), (status = "4XX", body = super::problem::Problem)),
     security(("bearer" = [])))]
 #[get("/overdue")]
 pub async fn overdue(
     state: web::Data<AppState>,
     caller: Caller,
-    paging: web::Query<Paging>,
-    freshness: web::Query<Freshness>,
+    paging: web::Query<OverdueQuery>,
 ) -> Result<HttpResponse, ApiError> {
     check_paging(paging.page, paging.per_page, queries::MAX_OVERDUE_PER_PAGE)?;
-    caught_up(&state, freshness.min_position).await?;
-    let confined = confinement(&state, &caller)?;
+    caught_up(&state, paging.min_position).await?;
+    let confined = confined_to(&state, &caller)?;
     let page = paging.page.unwrap_or(1);
     let per_page = paging.per_page.unwrap_or(100);
     let items = queries::overdue_page(
@@ -179,7 +98,7 @@ pub async fn department_dashboard(
         .ok()
         .filter(|d| state.policies.departments.get(d).is_some())
         .ok_or_else(|| ApiError::not_found("no such department in the directory"))?;
-    if confinement(&state, &caller)?.is_some_and(|own| own != dept) {
+    if confined_to(&state, &caller)?.is_some_and(|own| own != dept) {
         return Err(ApiError::forbidden(
             "a department sees its own dashboard only",
         ));
@@ -209,11 +128,7 @@ pub async fn summary(
     security(("bearer" = [])))]
 #[post("/admin/rebuild")]
 pub async fn rebuild(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    if caller.0.role != "admin" {
-        return Err(ApiError::forbidden(
-            "rebuilding the read models is for admins",
-        ));
-    }
+    admin_only(&caller, "rebuilding the read models is for admins")?;
     let report = state
         .projector
         .rebuild()

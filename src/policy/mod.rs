@@ -15,7 +15,7 @@ pub use calendar::WorkingCalendar;
 pub use departments::{Department, DepartmentKind, Directory};
 pub use lights::{Light, LightsPolicy, LightsVersion, Measure, Measures, Op, Rule};
 pub use reminders::{Reminders, Step};
-pub use roles::{KNOWN_ROLES, Reads, RolePolicy, Roles};
+pub use roles::{ADMIN_ROLE, KNOWN_ROLES, Reads, RolePolicy, Roles};
 
 #[derive(Clone, Debug)]
 pub struct Policies {

@@ -30,8 +30,11 @@ pub struct Roles {
     pub roles: BTreeMap<String, RolePolicy>,
 }
 
+/// The role that administers the service: rebuilds, notifier runs, the outbox.
+pub const ADMIN_ROLE: &str = "admin";
+
 /// The roles a token may carry.
-pub const KNOWN_ROLES: &[&str] = &["office", "department", "inspector", "admin"];
+pub const KNOWN_ROLES: &[&str] = &["office", "department", "inspector", ADMIN_ROLE];
 
 impl Roles {
     pub fn parse(text: &str) -> Result<Self, String> {

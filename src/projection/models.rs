@@ -170,6 +170,20 @@ impl ReadModels {
         get_record(&self.tree(), id)
     }
 
+    /// Whether the project has a record (it is registered), by its key: the record is not
+    /// read.
+    pub fn has_project(&self, id: ProjectId) -> Result<bool, ProjectionError> {
+        Ok(self.tree().contains_key(project_key(id))?)
+    }
+
+    /// Whether the department is on the project (lead or supporting, returned or not), by
+    /// its `d` row: the record is not read.
+    pub fn is_on(&self, dept: &DepartmentCode, id: ProjectId) -> Result<bool, ProjectionError> {
+        let mut k = dept_prefix(dept);
+        k.extend_from_slice(id.0.as_bytes());
+        Ok(self.tree().contains_key(k)?)
+    }
+
     /// Every project, in id order.
     pub fn projects(&self) -> impl Iterator<Item = Result<ProjectRecord, ProjectionError>> {
         self.tree().scan_prefix(b"p").map(|kv| {
@@ -693,6 +707,10 @@ fn index_rows(r: &ProjectRecord) -> Rows {
 /// A notice the notifier decided, as the outbox keeps it until (and after) it is sent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutboxEntry {
+    /// The seq of the event that decided the notice: the order notices are listed in.
+    /// (0 in models written before it was kept, until they are rebuilt.)
+    #[serde(default)]
+    pub seq: u64,
     pub project_id: ProjectId,
     pub notice: NoticeDue,
     pub decided_at: DateTime<Utc>,
@@ -807,6 +825,7 @@ impl Folder {
         let key = match event {
             Event::NoticeDue(n) => {
                 let entry = OutboxEntry {
+                    seq: at.seq,
                     project_id,
                     notice: n.clone(),
                     decided_at: at.recorded_at,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::models::{ProjectionError, ReadModels};
 use super::record::{LoopStage, ProjectRecord};
@@ -108,17 +108,9 @@ pub const MAX_OVERDUE_PER_PAGE: usize = 1000;
 /// The largest page of the project list.
 pub const MAX_PROJECTS_PER_PAGE: usize = 500;
 
-#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Paging {
-    /// From 1.
-    pub page: Option<usize>,
-    /// 1 to 1000; 100 by default.
-    pub per_page: Option<usize>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+/// What the project list is asked for (the query string of `GET /projects` is read into it
+/// by `http::params`).
+#[derive(Clone, Debug, Default, Deserialize)]
 pub struct ProjectFilter {
     pub industry: Option<Industry>,
     pub city: Option<City>,

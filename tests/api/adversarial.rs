@@ -289,7 +289,7 @@ async fn a_rebuild_between_two_scans_sends_nothing_again() {
     assert!(first["position"].as_u64().unwrap() > 0, "{first}");
     let before = app.get("/api/v1/notifications", &office()).await.body;
     assert!(
-        before
+        before["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -352,7 +352,7 @@ async fn two_scans_at_once_send_each_notice_once() {
     assert_eq!((decided, mails), (3, 1), "{} {}", a.body, b.body);
     assert_eq!(count(&inbox), 1);
     let notices = app.get("/api/v1/notifications", &office()).await;
-    assert_eq!(notices.body.as_array().unwrap().len(), 3);
+    assert_eq!(notices.body["items"].as_array().unwrap().len(), 3);
 }
 
 #[tokio::test]
@@ -463,8 +463,7 @@ async fn a_hold_after_a_sent_notice_silences_the_repeats_until_it_expires() {
     app.scan().await;
     assert_eq!(count(&inbox), 2);
     let notices = app.get("/api/v1/notifications", &office()).await;
-    let keys: Vec<&str> = notices
-        .body
+    let keys: Vec<&str> = notices.body["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -504,11 +503,12 @@ async fn a_read_with_min_position_sees_the_write_it_follows() {
             s.body
         );
     }
-    // A position beyond the log: a 503 problem with Retry-After, not a hang.
+    // A position beyond the log: refused at once, no wait and no invitation to retry.
     let r = app
         .get_as_is("/api/v1/projects?min_position=999999999", &office())
         .await;
-    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.status, 422, "{}", r.body);
     assert!(is_problem(&r));
-    assert!(r.headers.get("retry-after").is_some());
+    assert_eq!(r.body["type"], "/problems/position-beyond-head");
+    assert!(r.headers.get("retry-after").is_none());
 }

@@ -73,9 +73,9 @@ async fn the_whole_cycle_runs_as_the_three_roles_and_the_trail_tells_it_in_order
     let trail = app
         .get(&format!("/api/v1/projects/{p}/events"), &inspector())
         .await;
-    let finding =
-        trail.body.as_array().unwrap().last().unwrap()["payload"]["findings"][0]["finding_id"]
-            .clone();
+    let finding = trail.body["items"].as_array().unwrap().last().unwrap()["payload"]["findings"][0]
+        ["finding_id"]
+        .clone();
     let order = json!({ "finding_id": finding, "department": "SXDRC", "deadline": "2018-07-31", "instructions": "限期整改" });
     let r = app
         .post(
@@ -111,7 +111,7 @@ async fn the_whole_cycle_runs_as_the_three_roles_and_the_trail_tells_it_in_order
     let trail = app
         .get(&format!("/api/v1/projects/{p}/events"), &inspector())
         .await;
-    let entries = trail.body.as_array().unwrap();
+    let entries = trail.body["items"].as_array().unwrap();
     let types: Vec<&str> = entries
         .iter()
         .map(|e| e["event_type"].as_str().unwrap())
@@ -223,7 +223,7 @@ async fn a_retry_with_an_idempotency_key_returns_the_first_response_and_appends_
     let trail = app
         .get(&format!("/api/v1/projects/{p}/events"), &office())
         .await;
-    assert_eq!(trail.body.as_array().unwrap().len(), 4);
+    assert_eq!(trail.body["items"].as_array().unwrap().len(), 4);
 }
 
 #[tokio::test]

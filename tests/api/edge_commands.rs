@@ -12,7 +12,7 @@ async fn trail_len(app: &TestApp, project: &str) -> usize {
     assert_eq!(trail.status, 200, "{}", trail.body);
     match &trail.body {
         Value::Array(events) => events.len(),
-        page => page["events"].as_array().unwrap().len(),
+        page => page["items"].as_array().unwrap().len(),
     }
 }
 

@@ -229,7 +229,7 @@ impl TestApp {
         let trail = self
             .get(&format!("/api/v1/projects/{project}/events"), &office())
             .await;
-        trail.body.as_array().unwrap().last().unwrap()["payload"]["milestone_id"]
+        trail.body["items"].as_array().unwrap().last().unwrap()["payload"]["milestone_id"]
             .as_str()
             .unwrap()
             .to_string()

@@ -6,6 +6,7 @@ mod auth;
 mod cycle;
 mod edge_commands;
 mod edge_store;
+mod edge_reads;
 mod errors;
 mod helpers;
 mod notify;

@@ -98,7 +98,7 @@ async fn one_digest_per_department_lists_every_overdue_milestone_and_nothing_goe
     assert_eq!(count(&inbox), 1);
 
     let notices = app.get("/api/v1/notifications", &department("SXEIC")).await;
-    let list = notices.body.as_array().unwrap();
+    let list = notices.body["items"].as_array().unwrap();
     assert_eq!(list.len(), 2);
     assert!(
         list.iter()
@@ -106,7 +106,7 @@ async fn one_digest_per_department_lists_every_overdue_milestone_and_nothing_goe
     );
     let other = app.get("/api/v1/notifications", &department("SXDRC")).await;
     assert_eq!(
-        other.body,
+        other.body["items"],
         json!([]),
         "a department sees its own notices only"
     );
@@ -130,7 +130,7 @@ async fn the_repeat_cadence_counts_working_days_across_the_national_day_holiday(
         assert_eq!(count(&inbox), mails, "after the run of {day}");
     }
     let notices = app.get("/api/v1/notifications", &office()).await;
-    for n in notices.body.as_array().unwrap() {
+    for n in notices.body["items"].as_array().unwrap() {
         sent.push(
             n["dedup_key"]
                 .as_str()

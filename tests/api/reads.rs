@@ -352,9 +352,10 @@ async fn a_read_waits_for_its_own_write_and_says_so_when_it_cannot() {
             &office(),
         )
         .await;
-    assert_eq!(far.status, 503, "{}", far.body);
-    assert_eq!(far.body["type"], "/problems/projection-behind");
-    assert!(far.headers.contains_key("retry-after"));
+    // Beyond the log's head no wait would help: refused at once, naming the head.
+    assert_eq!(far.status, 422, "{}", far.body);
+    assert_eq!(far.body["type"], "/problems/position-beyond-head");
+    assert!(!far.headers.contains_key("retry-after"));
 }
 
 #[tokio::test]
