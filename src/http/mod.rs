@@ -6,6 +6,8 @@
 pub mod auth;
 pub mod auth_extract;
 pub mod commands;
+pub mod deadline;
+pub mod methods;
 pub mod notices;
 pub mod openapi;
 pub mod ops;
@@ -18,7 +20,7 @@ use std::time::Instant;
 
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::error::JsonPayloadError;
-use actix_web::{App, HttpResponse, web};
+use actix_web::{App, web};
 
 use crate::command::Dispatcher;
 use crate::notify::Notifier;
@@ -93,15 +95,8 @@ pub fn configure(
             )
             .configure(ops::routes)
             .configure(openapi::routes)
-            .default_service(web::to(|| async {
-                ApiError::not_found("no such route").error_response_owned()
-            }));
-    }
-}
-
-impl ApiError {
-    fn error_response_owned(self) -> HttpResponse {
-        actix_web::ResponseError::error_response(&self)
+            // No route took the request: 405 with `Allow` if its path exists, else 404.
+            .default_service(web::to(methods::no_route));
     }
 }
 
@@ -130,10 +125,12 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     }
 }
 
-/// Builds the app with request metrics and a tracing span per request.
+/// Builds the app with request metrics, a tracing span per request and a deadline on reading
+/// each request's body.
 pub fn app(
     state: web::Data<AppState>,
     body_limit: usize,
+    body_timeout: std::time::Duration,
 ) -> App<
     impl actix_web::dev::ServiceFactory<
         actix_web::dev::ServiceRequest,
@@ -145,9 +142,11 @@ pub fn app(
 > {
     let metrics_state = state.clone();
     App::new()
+        .wrap_fn(move |req, srv| deadline::bounded(req, srv, body_timeout))
         .wrap_fn(move |req, srv| {
             let started = Instant::now();
-            let method = req.method().to_string();
+            // A label per standard method and one for all others: clients choose the method.
+            let method = methods::label(req.method());
             let metrics_state = metrics_state.clone();
             let fut = srv.call(req);
             async move {
@@ -157,7 +156,7 @@ pub fn app(
                     .match_pattern()
                     .unwrap_or_else(|| "unmatched".into());
                 metrics_state.requests.observe(
-                    &method,
+                    method,
                     &route,
                     res.status().as_u16(),
                     started.elapsed(),

@@ -10,3 +10,4 @@ mod notify;
 mod reads;
 #[path = "../smtp_sink/mod.rs"]
 mod smtp_sink;
+mod transport;
