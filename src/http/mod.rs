@@ -1,7 +1,8 @@
 //! The HTTP API (actix only; no business rules): the office, the departments and the
 //! inspectors reach duban here. Requests are authenticated ([`auth`]), turned into commands
 //! ([`commands`]) for the dispatcher, or answered from the log and the read models ([`queries`], [`reads`]); errors leave as
-//! problem+json ([`problem`]).
+//! problem+json ([`problem`]). Before any of that, a body is read under a deadline
+//! ([`deadline`]), and a request no route takes is answered 405 or 404 ([`methods`]).
 
 pub mod auth;
 pub mod auth_extract;
