@@ -27,6 +27,14 @@ pub struct Settings {
     pub mail: MailSettings,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Seconds a request's whole body may take to arrive, counted from its head; a slower
+    /// body is answered 408 and its connection closed.
+    #[serde(default = "body_timeout_default")]
+    pub body_timeout: u64,
+    /// Most client connections served at once (more wait in the listen backlog). Lowered at
+    /// start to what the process's open-file limit leaves room for.
+    #[serde(default = "max_connections_default")]
+    pub max_connections: usize,
     /// `pretty` for people, `json` for machines.
     pub log_format: LogFormat,
     /// Run the notifier in the background (it detects and sends on its own). With `false`
@@ -41,6 +49,14 @@ pub struct Settings {
 
 fn background_default() -> bool {
     true
+}
+
+fn body_timeout_default() -> u64 {
+    10
+}
+
+fn max_connections_default() -> usize {
+    10_000
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -97,6 +113,8 @@ impl Default for Settings {
                 from: "督办 <duban@example.org>".into(),
             },
             body_limit: 64 * 1024,
+            body_timeout: body_timeout_default(),
+            max_connections: max_connections_default(),
             log_format: LogFormat::Pretty,
             notifier: true,
             huge_pages: false,
@@ -180,6 +198,12 @@ impl Settings {
         if self.body_limit < 1024 {
             anyhow::bail!("body_limit below 1 KiB leaves no room for a command");
         }
+        if self.body_timeout == 0 {
+            anyhow::bail!("body_timeout must be at least 1 second");
+        }
+        if self.max_connections == 0 {
+            anyhow::bail!("max_connections must be at least 1");
+        }
         Ok(())
     }
 }
@@ -187,7 +211,7 @@ impl Settings {
 /// Only `DUBAN_*` variables that name a setting are read; others (used by tools and tests)
 /// are not mistaken for misspelt settings.
 fn is_setting(key: &figment::value::UncasedStr) -> bool {
-    const KEYS: [&str; 10] = [
+    const KEYS: [&str; 12] = [
         "listen",
         "data_dir",
         "policies_dir",
@@ -195,6 +219,8 @@ fn is_setting(key: &figment::value::UncasedStr) -> bool {
         "jwt__",
         "mail__",
         "body_limit",
+        "body_timeout",
+        "max_connections",
         "log_format",
         "notifier",
         "huge_pages",
@@ -228,6 +254,8 @@ impl fmt::Debug for Settings {
                 &self.mail.smtp_url.as_ref().map(|_| "<set>"),
             )
             .field("body_limit", &self.body_limit)
+            .field("body_timeout", &self.body_timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
@@ -263,6 +291,12 @@ mod tests {
             assert!(!s.huge_pages, "off unless asked for");
             jail.set_env("DUBAN_HUGE_PAGES", "true");
             assert!(Settings::load(None).unwrap().huge_pages);
+            let s = Settings::load(None).unwrap();
+            assert_eq!((s.body_timeout, s.max_connections), (10, 10_000));
+            jail.set_env("DUBAN_BODY_TIMEOUT", "3");
+            jail.set_env("DUBAN_MAX_CONNECTIONS", "500");
+            let s = Settings::load(None).unwrap();
+            assert_eq!((s.body_timeout, s.max_connections), (3, 500));
             Ok(())
         });
     }

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! - [`config`]: settings — defaults < `duban.toml` < `DUBAN_*`.
-//! - [`startup`]: builds the application, binds, serves, shuts down.
+//! - [`startup`]: builds the application, binds, serves, shuts down; [`connections`]: how
+//!   many connections it holds at once.
 //! - [`http`]: the actix-web API — auth, commands, queries, problem+json, OpenAPI, metrics.
 //! - [`access`]: the one access rule — who may see (and act on) which project.
 //! - [`command`]: dispatch — policy, load state, decide, append with the expected version.
@@ -31,6 +32,7 @@ pub mod access;
 pub mod cli;
 pub mod command;
 pub mod config;
+pub mod connections;
 pub mod demo;
 pub mod domain;
 pub mod http;

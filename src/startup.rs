@@ -4,16 +4,22 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::{HttpServer, web};
 
 use crate::command::Dispatcher;
 use crate::config::Settings;
+use crate::connections::ConnectionLimit;
 use crate::http::{self, AppState, auth::Verifier};
 use crate::notify::{Mailer, Notifier};
 use crate::policy::Policies;
 use crate::projection::{Projector, ReadModels};
 use crate::store::{Clock, SledStore, StoreOptions};
+
+/// Time for a request's head to arrive (actix's default, stated: the body has its own
+/// deadline, `body_timeout`).
+const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Application {
     port: u16,
@@ -89,11 +95,21 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)?;
         let port = listener.local_addr()?.port();
         let body_limit = settings.body_limit;
-        let server = HttpServer::new(move || http::app(state.clone(), body_limit))
+        let body_timeout = Duration::from_secs(settings.body_timeout);
+        let connections = ConnectionLimit::for_process(settings.max_connections);
+        let server = HttpServer::new(move || http::app(state.clone(), body_limit, body_timeout))
+            .workers(connections.workers)
+            .max_connections(connections.per_worker)
+            .client_request_timeout(HEAD_TIMEOUT)
             .listen(listener)?
             .shutdown_timeout(30)
             .run();
-        tracing::info!(port, data_dir = %settings.data_dir.display(), "duban listening");
+        tracing::info!(
+            port,
+            data_dir = %settings.data_dir.display(),
+            max_connections = connections.total(),
+            "duban listening"
+        );
         Ok(Self {
             port,
             server,

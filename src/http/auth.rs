@@ -1,6 +1,13 @@
 //! Bearer JWT → [`Actor`]. Verifies the signature with the one configured algorithm and key,
-//! requires `exp` and `iat`, checks `iss` / `aud` when configured, and accepts only the known
-//! roles, a department only with its `dept`, and a `dept` only from the directory.
+//! requires `exp`, `iat` and `sub`, and `iss` / `aud` (matching) when configured; refuses a
+//! token not yet valid (`nbf`), one issued in the future (`iat`) and one whose header names
+//! critical extensions (`crit`); accepts only the known roles, a department only with its
+//! `dept`, and a `dept` only from the directory.
+//!
+//! Token times are compared with the wall clock, allowing [`LEEWAY_SECS`] of skew between the
+//! identity provider's clock and ours. They are the provider's times, so not the service's
+//! [`Clock`](crate::store::Clock), which is simulated in tests and the demo and stands for the
+//! plan's "now", not for when a credential was issued.
 
 use std::sync::Arc;
 
@@ -28,6 +35,9 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
 }
+
+/// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+pub const LEEWAY_SECS: u64 = 60;
 
 /// Verifies tokens; built once at start-up from the settings.
 pub struct Verifier {
@@ -68,16 +78,26 @@ impl Verifier {
         };
         // Only the configured algorithm: a token signed otherwise (or `none`) is refused.
         let mut validation = Validation::new(alg);
-        validation.leeway = 5;
-        validation.set_required_spec_claims(&["exp", "iat", "sub"]);
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_nbf = true;
+        // `iat` is required by `Claims` itself (jsonwebtoken checks only the claims it knows).
+        let mut required = vec!["exp", "sub"];
         match &settings.issuer {
-            Some(iss) => validation.set_issuer(&[iss]),
+            Some(iss) => {
+                validation.set_issuer(&[iss]);
+                required.push("iss");
+            }
             None => validation.iss = None,
         }
         match &settings.audience {
-            Some(aud) => validation.set_audience(&[aud]),
+            Some(aud) => {
+                validation.set_audience(&[aud]);
+                required.push("aud");
+            }
             None => validation.validate_aud = false,
         }
+        // Without this, a configured `iss` / `aud` is only compared when the token has one.
+        validation.set_required_spec_claims(&required);
         Ok(Self {
             key,
             validation,
@@ -89,7 +109,18 @@ impl Verifier {
     pub fn verify(&self, token: &str) -> Result<Actor, String> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|e| e.to_string())?;
+        // RFC 7515 §4.1.11: a recipient must refuse a token whose `crit` names an extension it
+        // does not understand — duban understands none.
+        if let Some(crit) = &data.header.crit {
+            return Err(format!(
+                "the token's header marks extensions {crit:?} critical; none is supported"
+            ));
+        }
         let c = data.claims;
+        let latest = Utc::now().timestamp() + LEEWAY_SECS as i64;
+        if c.iat > latest {
+            return Err(format!("the token is issued in the future (iat {})", c.iat));
+        }
         if !KNOWN_ROLES.contains(&c.role.as_str()) {
             return Err(format!("unknown role {:?}", c.role));
         }

@@ -31,14 +31,20 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
     let value = header
         .to_str()
         .map_err(|_| ApiError::unauthorized("unreadable Authorization header"))?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
+    let token = bearer_token(value)
         .ok_or_else(|| ApiError::unauthorized("the Authorization scheme must be Bearer"))?;
     let actor = state
         .verifier
-        .verify(token.trim())
-        .map_err(ApiError::unauthorized)?;
+        .verify(token)
+        .map_err(ApiError::invalid_token)?;
     tracing::Span::current().record("actor", actor.sub.as_str());
     Ok(Caller(actor))
+}
+
+/// The token of `Bearer <token>`. The scheme is matched case-insensitively, as every HTTP
+/// authentication scheme is (RFC 9110 §11.1): `bearer xyz` is the same as `Bearer xyz`.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once([' ', '\t'])?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }

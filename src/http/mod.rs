@@ -1,14 +1,18 @@
 //! The HTTP API (actix only; no business rules): the office, the departments and the
 //! inspectors reach duban here. Requests are authenticated ([`auth`]), turned into commands
-//! ([`commands`]) for the dispatcher, or answered from the log and the read models ([`queries`], [`reads`]), their query
-//! strings read by [`params`] and [`freshness`], who sees what mapped from [`crate::access`] by [`access`]; errors
-//! leave as problem+json ([`problem`]).
+//! ([`commands`]) for the dispatcher, or answered from the log and the read models ([`queries`],
+//! [`reads`]), their query strings read by [`params`] and [`freshness`], who sees what mapped from
+//! [`crate::access`] by [`access`]; errors leave as problem+json ([`problem`]). Before any of that,
+//! a body is read under a deadline ([`deadline`]), and a request no route takes is answered 405
+//! or 404 ([`methods`]).
 
 pub mod access;
 pub mod auth;
 pub mod auth_extract;
 pub mod commands;
+pub mod deadline;
 pub mod freshness;
+pub mod methods;
 pub mod notices;
 pub mod openapi;
 pub mod ops;
@@ -23,7 +27,7 @@ use std::time::Instant;
 
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
-use actix_web::{App, HttpResponse, web};
+use actix_web::{App, web};
 
 use crate::command::Dispatcher;
 use crate::notify::Notifier;
@@ -111,15 +115,8 @@ pub fn configure(
             )
             .configure(ops::routes)
             .configure(openapi::routes)
-            .default_service(web::to(|| async {
-                ApiError::not_found("no such route").error_response_owned()
-            }));
-    }
-}
-
-impl ApiError {
-    fn error_response_owned(self) -> HttpResponse {
-        actix_web::ResponseError::error_response(&self)
+            // No route took the request: 405 with `Allow` if its path exists, else 404.
+            .default_service(web::to(methods::no_route));
     }
 }
 
@@ -148,10 +145,12 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     }
 }
 
-/// Builds the app with request metrics and a tracing span per request.
+/// Builds the app with request metrics, a tracing span per request and a deadline on reading
+/// each request's body.
 pub fn app(
     state: web::Data<AppState>,
     body_limit: usize,
+    body_timeout: std::time::Duration,
 ) -> App<
     impl actix_web::dev::ServiceFactory<
         actix_web::dev::ServiceRequest,
@@ -163,9 +162,11 @@ pub fn app(
 > {
     let metrics_state = state.clone();
     App::new()
+        .wrap_fn(move |req, srv| deadline::bounded(req, srv, body_timeout))
         .wrap_fn(move |req, srv| {
             let started = Instant::now();
-            let method = req.method().to_string();
+            // A label per standard method and one for all others: clients choose the method.
+            let method = methods::label(req.method());
             let metrics_state = metrics_state.clone();
             let fut = srv.call(req);
             async move {
@@ -175,7 +176,7 @@ pub fn app(
                     .match_pattern()
                     .unwrap_or_else(|| "unmatched".into());
                 metrics_state.requests.observe(
-                    &method,
+                    method,
                     &route,
                     res.status().as_u16(),
                     started.elapsed(),

@@ -2,6 +2,7 @@
 //! Nothing is appended on any error: every check runs before the append.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue, WWW_AUTHENTICATE};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
@@ -35,6 +36,8 @@ pub struct ApiError {
     pub current_version: Option<u64>,
     /// Seconds, for `Retry-After` on 503.
     pub retry_after: Option<u32>,
+    /// Further headers the status calls for: `WWW-Authenticate` on 401, `Allow` on 405.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
@@ -51,7 +54,14 @@ impl ApiError {
             detail: detail.into(),
             current_version: None,
             retry_after: None,
+            headers: Vec::new(),
         }
+    }
+
+    /// The same problem with one more response header.
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -63,12 +73,34 @@ impl ApiError {
         )
     }
 
+    /// 401 for a request that carries no bearer token: the challenge names the scheme and
+    /// realm only (RFC 6750 §3.1: no error code when no credentials were given).
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "Authentication failed",
             detail,
+        )
+        .with_header(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"Bearer realm="duban""#),
+        )
+    }
+
+    /// 401 for a bearer token that was given but is not valid (expired, badly signed, claims
+    /// missing or wrong): RFC 6750 §3.1's `invalid_token`. The reason is in the problem's
+    /// detail, not in the header.
+    pub fn invalid_token(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication failed",
+            detail,
+        )
+        .with_header(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"Bearer realm="duban", error="invalid_token""#),
         )
     }
 
@@ -127,6 +159,9 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status);
         if let Some(seconds) = self.retry_after {
             res.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        for (name, value) in &self.headers {
+            res.insert_header((name.clone(), value.clone()));
         }
         res.content_type("application/problem+json").json(body)
     }

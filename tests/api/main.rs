@@ -5,11 +5,12 @@ mod adversarial;
 mod auth;
 mod cycle;
 mod edge_commands;
-mod edge_store;
 mod edge_reads;
+mod edge_store;
 mod errors;
 mod helpers;
 mod notify;
 mod reads;
 #[path = "../smtp_sink/mod.rs"]
 mod smtp_sink;
+mod transport;
