@@ -1,12 +1,17 @@
-"""Schemathesis hooks for duban's CI: a refused request must append nothing.
+"""Schemathesis hooks for duban's CI.
 
-Before and after every call the log head is read from /metrics; a response of 400 or more
-whose call moved the head is a failure of the check `refused_requests_append_nothing`. The
-run uses one worker, so calls do not overlap, and the notifier is off, so nothing else
-appends.
+A refused request must append nothing: before and after every call the log head is read from
+/metrics, and a response of 400 or more whose call moved the head fails the check
+`refused_requests_append_nothing`. The run uses one worker, so calls do not overlap, and the
+notifier is off, so nothing else appends.
+
+Random ids only ever meet 404, so half of the generated calls get the id of a project the
+caller can see (and one of its milestones) instead: the rules behind the 404 get fuzzed too.
 """
 
+import json
 import os
+import random
 import re
 import urllib.request
 
@@ -15,6 +20,41 @@ import schemathesis
 BASE = os.environ["DUBAN_BASE"]
 _before = {}
 _moved = {}
+
+
+def _get(path):
+    request = urllib.request.Request(
+        BASE + path, headers={"Authorization": "Bearer " + os.environ["DUBAN_TOKEN"]}
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return json.load(reply)
+
+
+def _known_ids():
+    """(project id, [milestone ids]) of up to 20 projects the caller sees."""
+    page = _get("/api/v1/projects?per_page=20")
+    known = []
+    for item in page["items"]:
+        status = _get("/api/v1/projects/" + item["project_id"])
+        known.append((item["project_id"], [m["milestone_id"] for m in status["milestones"]]))
+    return known
+
+
+_KNOWN = _known_ids()
+if not _KNOWN:
+    raise RuntimeError("the caller sees no project: import the plan first")
+_rng = random.Random(17)
+
+
+@schemathesis.hook
+def map_path_parameters(context, path_parameters):
+    if not path_parameters or "id" not in path_parameters or _rng.random() < 0.5:
+        return path_parameters
+    project, milestones = _rng.choice(_KNOWN)
+    path_parameters["id"] = project
+    if "mid" in path_parameters and milestones:
+        path_parameters["mid"] = _rng.choice(milestones)
+    return path_parameters
 
 
 def log_head():

@@ -79,7 +79,8 @@ fn view(e: OutboxEntry) -> NoticeView {
 
 /// Runs the notifier once now: detect what is due today, record it, deliver the outbox.
 #[utoipa::path(post, path = "/api/v1/admin/scan", tag = "admin",
-    responses((status = 200, body = RunReport), (status = "4XX", body = super::problem::Problem)),
+    responses((status = 200, description = "What the notifier decided and delivered", body = RunReport),
+        (status = "4XX", description = "Refused: bad parameters, no or bad token, not visible, not found", body = super::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/admin/scan")]
 pub async fn scan(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
@@ -90,7 +91,9 @@ pub async fn scan(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
 /// Notices not delivered: pending, retrying, and dead letters.
 #[utoipa::path(get, path = "/api/v1/admin/outbox", tag = "admin",
     params(Freshness),
-    responses((status = 200, body = Vec<NoticeView>), (status = "4XX", body = super::problem::Problem)),
+    responses((status = 200, description = "Notices not yet delivered", body = Vec<NoticeView>),
+        (status = "4XX", description = "Refused: bad parameters, no or bad token, not visible, not found", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The read models have not reached min_position yet; retry after Retry-After", body = super::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/admin/outbox")]
 pub async fn outbox(
@@ -121,7 +124,9 @@ pub struct NoticePage {
 /// Every notice decided, with its status, in the order decided (by seq), a page at a time.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "read",
     params(CursorQuery),
-    responses((status = 200, body = NoticePage), (status = "4XX", body = super::problem::Problem)),
+    responses((status = 200, description = "A page of the caller's notices, oldest first", body = NoticePage),
+        (status = "4XX", description = "Refused: bad parameters, no or bad token, not visible, not found", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The read models have not reached min_position yet; retry after Retry-After", body = super::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/notifications")]
 pub async fn notifications(

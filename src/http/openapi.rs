@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{commands, notices, queries, reads};
+use super::{commands, notices, ops, queries, reads};
 
 struct BearerAuth;
 
@@ -34,6 +34,7 @@ impl Modify for BearerAuth {
         queries::project, queries::events, queries::departments, queries::verify,
         reads::list, reads::overdue, reads::department_dashboard, reads::summary, reads::rebuild,
         notices::scan, notices::outbox, notices::notifications,
+        ops::healthz, ops::readyz, ops::metrics,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -45,6 +46,7 @@ impl Modify for BearerAuth {
         (name = "read", description = "status with lights, lists, overdue, dashboards, summary, audit trail"),
         (name = "admin", description = "maintenance: rebuilding the read models, running the notifier, the outbox"),
         (name = "audit", description = "the hash chain"),
+        (name = "ops", description = "liveness, readiness and metrics, without a token"),
     )
 )]
 pub struct ApiDoc;

@@ -89,6 +89,8 @@ impl RequestMetrics {
     }
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "ops",
+    responses((status = 200, description = "The process is alive", body = String, content_type = "text/plain")))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
@@ -98,6 +100,10 @@ pub async fn healthz() -> HttpResponse {
 /// chain is still being verified: 503 with `Retry-After`; once the store is poisoned (the
 /// chain did not verify, a read or a write failed) or closed: 503 for good. The body never
 /// carries storage internals: this endpoint needs no token.
+#[utoipa::path(get, path = "/readyz", tag = "ops",
+    responses((status = 200, description = "Ready: the log verified, reads and writes are served", body = String, content_type = "text/plain"),
+        (status = 503, description = "Not ready: the log is being verified (with Retry-After) or refuses writes", body = String, content_type = "text/plain",
+            headers(("Retry-After" = u32, description = "Seconds, while the log is being verified")))))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let store = &state.dispatcher.store;
@@ -125,6 +131,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "ops",
+    responses((status = 200, description = "Prometheus text exposition: requests, appends, group commits, the log head, the projection position", body = String, content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let mut out = String::new();

@@ -22,8 +22,9 @@ use crate::store::{EventStore, RecordedEvent, StreamId};
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "read",
     params(("id" = Uuid, Path, description = "project id"), StatusQuery),
-    responses((status = 200, body = ProjectStatus), (status = "4XX", body = super::problem::Problem),
-        (status = 503, description = "the read models did not reach min_position in time", body = super::problem::Problem)),
+    responses((status = 200, description = "The project's status as of the time asked", body = ProjectStatus),
+        (status = "4XX", description = "Refused: bad parameters, no or bad token, not visible, not found", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The read models have not reached min_position yet; retry after Retry-After", body = super::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/projects/{id}")]
 pub async fn project(
@@ -127,7 +128,9 @@ pub struct TrailPage {
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}/events", tag = "read",
     params(("id" = Uuid, Path, description = "project id"), CursorQuery),
-    responses((status = 200, body = TrailPage), (status = "4XX", body = super::problem::Problem)),
+    responses((status = 200, description = "A page of the project's audit trail, oldest first", body = TrailPage),
+        (status = "4XX", description = "Refused: bad parameters, no or bad token, not visible, not found", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The read models have not reached min_position yet; retry after Retry-After", body = super::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/projects/{id}/events")]
 pub async fn events(
@@ -196,7 +199,8 @@ fn trail_entry(r: RecordedEvent) -> TrailEntry {
 
 #[utoipa::path(get, path = "/api/v1/departments", tag = "read",
     params(Freshness),
-    responses((status = 200, description = "the department directory"), (status = 401, body = super::problem::Problem)),
+    responses((status = 200, description = "The department directory", body = Vec<crate::policy::Department>),
+        (status = "4XX", description = "Refused: bad parameters, no or bad token, not visible, not found", body = super::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/departments")]
 pub async fn departments(
@@ -212,7 +216,8 @@ pub async fn departments(
 
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     params(Freshness),
-    responses((status = 200, description = "the chain verification report"), (status = "4XX", body = super::problem::Problem)),
+    responses((status = 200, description = "The chain verification report", body = crate::store::VerifyReport),
+        (status = "4XX", description = "Refused: bad parameters, no or bad token, not visible, not found", body = super::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/audit/verify")]
 pub async fn verify(

@@ -40,7 +40,9 @@ fn today(state: &AppState) -> Day<'_> {
 
 #[utoipa::path(get, path = "/api/v1/projects", tag = "read",
     params(ListQuery),
-    responses((status = 200, body = ProjectPage), (status = "4XX", body = super::problem::Problem)),
+    responses((status = 200, description = "A page of the project ledger", body = ProjectPage),
+        (status = "4XX", description = "Refused: bad parameters, no or bad token, not visible, not found", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The read models have not reached min_position yet; retry after Retry-After", body = super::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/projects")]
 pub async fn list(
@@ -60,7 +62,9 @@ pub async fn list(
 /// own for a department.
 #[utoipa::path(get, path = "/api/v1/overdue", tag = "read",
     params(OverdueQuery),
-    responses((status = 200, body = OverduePage), (status = "4XX", body = super::problem::Problem)),
+    responses((status = 200, description = "A page of overdue milestones, most overdue first", body = OverduePage),
+        (status = "4XX", description = "Refused: bad parameters, no or bad token, not visible, not found", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The read models have not reached min_position yet; retry after Retry-After", body = super::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/overdue")]
 pub async fn overdue(
@@ -85,7 +89,9 @@ pub async fn overdue(
 
 #[utoipa::path(get, path = "/api/v1/departments/{code}/dashboard", tag = "read",
     params(("code" = String, Path, description = "department code"), Freshness),
-    responses((status = 200, body = Dashboard), (status = "4XX", body = super::problem::Problem)),
+    responses((status = 200, description = "The department's dashboard", body = Dashboard),
+        (status = "4XX", description = "Refused: bad parameters, no or bad token, not visible, not found", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The read models have not reached min_position yet; retry after Retry-After", body = super::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/departments/{code}/dashboard")]
 pub async fn department_dashboard(
@@ -111,7 +117,9 @@ pub async fn department_dashboard(
 /// public (no token needed).
 #[utoipa::path(get, path = "/api/v1/summary", tag = "read",
     params(Freshness),
-    responses((status = 200, body = Summary)))]
+    responses((status = 200, description = "Published statistics: counts by light, stage, industry and city", body = Summary),
+        (status = "4XX", description = "Refused: bad parameters", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The read models have not reached min_position yet; retry after Retry-After", body = super::problem::Problem, content_type = "application/problem+json")))]
 #[get("/summary")]
 pub async fn summary(
     state: web::Data<AppState>,
@@ -124,7 +132,8 @@ pub async fn summary(
 /// Rebuilds every read model from seq 1 (admin). Reads go on from the old models until the
 /// new ones are complete.
 #[utoipa::path(post, path = "/api/v1/admin/rebuild", tag = "admin",
-    responses((status = 200, body = RebuildReport), (status = "4XX", body = super::problem::Problem)),
+    responses((status = 200, description = "Rebuilt", body = RebuildReport),
+        (status = "4XX", description = "Refused: bad parameters, no or bad token, not visible, not found", body = super::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/admin/rebuild")]
 pub async fn rebuild(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {

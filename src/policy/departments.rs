@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::DepartmentCode;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DepartmentKind {
     /// 省直部门
@@ -16,7 +16,7 @@ pub enum DepartmentKind {
     City,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Department {
     pub code: DepartmentCode,

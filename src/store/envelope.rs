@@ -229,9 +229,11 @@ pub struct RecordedEvent {
 }
 
 /// The end of the chain: the last durable event's position and hash.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Head {
     pub seq: u64,
+    /// blake3, 64 hex digits.
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub hash: Hash,
 }
 

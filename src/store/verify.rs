@@ -18,14 +18,14 @@ use super::hash::Hash;
 use super::layout;
 
 /// The first point where the chain does not hold, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChainBreak {
     pub seq: u64,
     pub kind: BreakKind,
     pub reason: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BreakKind {
     /// The stored bytes do not hash to the stored hash.
@@ -47,7 +47,7 @@ pub enum BreakKind {
 }
 
 /// What a verification run found.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VerifyReport {
     /// Events whose links were recomputed.
     pub checked: u64,

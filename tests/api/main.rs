@@ -10,6 +10,7 @@ mod edge_store;
 mod errors;
 mod helpers;
 mod notify;
+mod openapi_doc;
 mod reads;
 #[path = "../smtp_sink/mod.rs"]
 mod smtp_sink;
