@@ -9,6 +9,7 @@
 pub mod access;
 pub mod auth;
 pub mod auth_extract;
+pub mod blocking;
 pub mod commands;
 pub mod deadline;
 pub mod freshness;

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::access::{admin_only, confined_to};
 use super::auth_extract::Caller;
+use super::blocking::read_models;
 use super::freshness::{Freshness, caught_up};
 use super::params::{CursorQuery, page_of};
 use super::problem::ApiError;
@@ -103,13 +104,17 @@ pub async fn outbox(
 ) -> Result<HttpResponse, ApiError> {
     admin_only(&caller, "this is for admins")?;
     caught_up(&state, query.min_position).await?;
-    let mut out = Vec::new();
-    for e in state.models.notices() {
-        let e = e?;
-        if e.sent.is_none() {
-            out.push(view(e));
+    let out = read_models(&state, |s| {
+        let mut out = Vec::new();
+        for e in s.models.notices() {
+            let e = e?;
+            if e.sent.is_none() {
+                out.push(view(e));
+            }
         }
-    }
+        Ok(out)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -138,13 +143,17 @@ pub async fn notifications(
     caught_up(&state, query.min_position).await?;
     let own = confined_to(&state, &caller)?;
     let after = query.after();
-    let mut out = Vec::new();
-    for e in state.models.notices() {
-        let e = e?;
-        if e.seq > after && own.as_ref().is_none_or(|d| *d == e.notice.department) {
-            out.push(e);
+    let mut out = read_models(&state, move |s| {
+        let mut out = Vec::new();
+        for e in s.models.notices() {
+            let e = e?;
+            if e.seq > after && own.as_ref().is_none_or(|d| *d == e.notice.department) {
+                out.push(e);
+            }
         }
-    }
+        Ok(out)
+    })
+    .await?;
     // Each notice is decided by an event of its own; only entries kept before the seq was
     // (all 0, until a rebuild) need the dedup key to order them.
     out.sort_by(|a, b| {

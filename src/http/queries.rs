@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::access::{self, reads_everything};
 use super::auth_extract::Caller;
+use super::blocking::read_models;
 use super::freshness::{Freshness, caught_up};
 use super::params::{CursorQuery, StatusQuery, page_of};
 use super::problem::ApiError;
@@ -39,7 +40,7 @@ pub async fn project(
     access::project(&state, &caller, id).await?;
     let now = (state.clock)();
     let Some(at) = query.as_of else {
-        return current_status(&state, id, now);
+        return current_status(&state, id, now).await;
     };
     if at > now {
         return Err(ApiError::unprocessable(
@@ -59,39 +60,40 @@ pub async fn project(
 
 /// Today's status: rendered once per version of the project and day, then served from
 /// memory until either changes ([`crate::projection::rendered`]).
-fn current_status(
-    state: &AppState,
+/// A hit is answered from memory on the worker; a miss reads sled on the blocking pool.
+async fn current_status(
+    state: &web::Data<AppState>,
     id: ProjectId,
     now: DateTime<Utc>,
 ) -> Result<HttpResponse, ApiError> {
     let day = Day::of(now, &state.policies);
     let rendered = match state.models.rendered.get(id, day.date) {
         Some(hit) => hit,
-        None => {
-            let generation = state.models.rendered.generation();
-            let record = state
-                .models
-                .project(id)?
-                .filter(|r| r.state.is_registered())
-                .ok_or_else(|| ApiError::not_found("no such project"))?;
-            let status =
-                status(&record, day).ok_or_else(|| ApiError::not_found("no such project"))?;
-            let body =
-                serde_json::to_vec(&status).map_err(|e| ApiError::internal(e.to_string()))?;
-            let rendered = Rendered {
-                version: record.version,
-                day: day.date,
-                departments: record.state.departments.keys().cloned().collect(),
-                body: body.into(),
-            };
-            state.models.rendered.put(id, generation, rendered.clone());
-            rendered
-        }
+        None => read_models(state, move |s| render(s, id, Day::of(now, &s.policies))).await?,
     };
     Ok(HttpResponse::Ok()
         .insert_header(ETag(EntityTag::new_strong(rendered.version.to_string())))
         .content_type("application/json")
         .body(rendered.body))
+}
+
+fn render(state: &AppState, id: ProjectId, day: Day) -> Result<Rendered, ApiError> {
+    let generation = state.models.rendered.generation();
+    let record = state
+        .models
+        .project(id)?
+        .filter(|r| r.state.is_registered())
+        .ok_or_else(|| ApiError::not_found("no such project"))?;
+    let status = status(&record, day).ok_or_else(|| ApiError::not_found("no such project"))?;
+    let body = serde_json::to_vec(&status).map_err(|e| ApiError::internal(e.to_string()))?;
+    let rendered = Rendered {
+        version: record.version,
+        day: day.date,
+        departments: record.state.departments.keys().cloned().collect(),
+        body: body.into(),
+    };
+    state.models.rendered.put(id, generation, rendered.clone());
+    Ok(rendered)
 }
 
 /// One event of the audit trail, with the links an inspector checks.

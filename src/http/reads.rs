@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, get, post, web};
 use super::AppState;
 use super::access::{admin_only, confined_to};
 use super::auth_extract::Caller;
+use super::blocking::read_models;
 use super::freshness::{Freshness, caught_up};
 use super::params::{ListQuery, OverdueQuery};
 use super::problem::ApiError;
@@ -54,7 +55,15 @@ pub async fn list(
     caught_up(&state, query.min_position).await?;
     let confined = confined_to(&state, &caller)?;
     let filter = query.filter();
-    let page = queries::list(&state.models, today(&state), &filter, confined.as_ref())?;
+    let page = read_models(&state, move |s| {
+        Ok(queries::list(
+            &s.models,
+            today(s),
+            &filter,
+            confined.as_ref(),
+        )?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -77,13 +86,16 @@ pub async fn overdue(
     let confined = confined_to(&state, &caller)?;
     let page = paging.page.unwrap_or(1);
     let per_page = paging.per_page.unwrap_or(100);
-    let items = queries::overdue_page(
-        &state.models,
-        today(&state),
-        confined.as_ref(),
-        page,
-        per_page,
-    )?;
+    let items = read_models(&state, move |s| {
+        Ok(queries::overdue_page(
+            &s.models,
+            today(s),
+            confined.as_ref(),
+            page,
+            per_page,
+        )?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(items))
 }
 
@@ -110,7 +122,8 @@ pub async fn department_dashboard(
         ));
     }
     caught_up(&state, query.min_position).await?;
-    Ok(HttpResponse::Ok().json(dashboard(&state.models, today(&state), &dept)?))
+    let board = read_models(&state, move |s| Ok(dashboard(&s.models, today(s), &dept)?)).await?;
+    Ok(HttpResponse::Ok().json(board))
 }
 
 /// Counts and lights by industry and by city: published aggregate statistics, open to the
@@ -126,7 +139,8 @@ pub async fn summary(
     query: web::Query<Freshness>,
 ) -> Result<HttpResponse, ApiError> {
     caught_up(&state, query.min_position).await?;
-    Ok(HttpResponse::Ok().json(queries::summary(&state.models, today(&state))?))
+    let summary = read_models(&state, |s| Ok(queries::summary(&s.models, today(s))?)).await?;
+    Ok(HttpResponse::Ok().json(summary))
 }
 
 /// Rebuilds every read model from seq 1 (admin). Reads go on from the old models until the
