@@ -7,7 +7,7 @@ use domain_kit::*;
 use duban::domain::*;
 
 fn register(name: &str, lead: &str, supporting: &[&str], source: &str) -> Command {
-    Command::RegisterProject {
+    Command::RegisterProject(RegisterProject {
         project_id: project_id(),
         name: name.into(),
         industry: Industry::HighEndEquipment,
@@ -16,7 +16,7 @@ fn register(name: &str, lead: &str, supporting: &[&str], source: &str) -> Comman
         supporting_departments: supporting.iter().map(|d| dept(d)).collect(),
         description: "年销售收入500亿元".into(),
         source_section: source.into(),
-    }
+    })
 }
 
 // ── RegisterProject ──
@@ -71,12 +71,12 @@ fn nothing_happens_to_a_project_that_is_not_registered() {
 // ── ScheduleMilestone ──
 
 fn schedule(id: MilestoneId, title: &str, responsible: &[&str]) -> Command {
-    Command::ScheduleMilestone {
+    Command::ScheduleMilestone(ScheduleMilestone {
         milestone_id: id,
         title: title.into(),
         due_date: date("2018-06-30"),
         responsible_departments: responsible.iter().map(|d| dept(d)).collect(),
-    }
+    })
 }
 
 #[test]
@@ -110,13 +110,13 @@ fn a_milestone_needs_a_title_and_responsible_departments_of_the_project() {
 // ── SetTarget ──
 
 fn set_target(indicator: &str, value: f64, year: i32) -> Command {
-    Command::SetTarget {
+    Command::SetTarget(SetTarget {
         target_id: t1(),
         indicator: indicator.into(),
         unit: "亿元".into(),
         target_value: value,
         year,
-    }
+    })
 }
 
 #[test]
@@ -147,10 +147,10 @@ fn a_target_is_set_once_named_positive_and_within_the_horizon() {
 
 #[test]
 fn the_office_assigns_another_department() {
-    let cmd = Command::AssignDepartment {
+    let cmd = Command::AssignDepartment(AssignDepartment {
         department: dept(OUTSIDER),
         role: DepartmentRole::Supporting,
-    };
+    });
     let e = DepartmentAssigned {
         department: dept(OUTSIDER),
         role: DepartmentRole::Supporting,
@@ -163,16 +163,16 @@ fn the_office_assigns_another_department() {
 #[test]
 fn a_department_is_assigned_once_and_a_project_has_one_lead() {
     let g = given(vec![registered()]);
-    let again = Command::AssignDepartment {
+    let again = Command::AssignDepartment(AssignDepartment {
         department: dept(SUPPORT),
         role: DepartmentRole::Supporting,
-    };
+    });
     g.when(again, office())
         .then_error(DomainError::DepartmentAlreadyAssigned(dept(SUPPORT)));
-    let second_lead = Command::AssignDepartment {
+    let second_lead = Command::AssignDepartment(AssignDepartment {
         department: dept(OUTSIDER),
         role: DepartmentRole::Lead,
-    };
+    });
     g.when(second_lead, office())
         .then_error(DomainError::LeadAlreadyAssigned);
 }
@@ -203,9 +203,9 @@ fn only_an_assigned_department_signs_and_only_once() {
 
 #[test]
 fn a_department_returns_an_assignment_that_is_not_its_own_with_a_reason() {
-    let cmd = Command::ReturnAssignment {
+    let cmd = Command::ReturnAssignment(ReturnAssignment {
         reason: "不属于本单位职责".into(),
-    };
+    });
     let e = AssignmentReturned {
         department: dept(SUPPORT),
         reason: "不属于本单位职责".into(),
@@ -222,12 +222,12 @@ fn a_department_returns_an_assignment_that_is_not_its_own_with_a_reason() {
 fn a_return_needs_a_reason_and_comes_before_signing() {
     let g = given(vec![registered(), signed(LEAD)]);
     g.when(
-        Command::ReturnAssignment { reason: " ".into() },
+        Command::ReturnAssignment(ReturnAssignment { reason: " ".into() }),
         department(SUPPORT),
     )
     .then_error(DomainError::ReasonRequired);
     g.when(
-        Command::ReturnAssignment { reason: "x".into() },
+        Command::ReturnAssignment(ReturnAssignment { reason: "x".into() }),
         department(LEAD),
     )
     .then_error(DomainError::AssignmentAlreadySigned);
@@ -240,7 +240,7 @@ fn given_state(state: ProjectState) -> Given {
 // ── ReportProgress ──
 
 fn report(milestone: MilestoneId, percent: u8) -> Command {
-    Command::ReportProgress {
+    Command::ReportProgress(ReportProgress {
         milestone_id: milestone,
         percent,
         narrative: "设备安装调试中".into(),
@@ -249,7 +249,7 @@ fn report(milestone: MilestoneId, percent: u8) -> Command {
             value: 310.0,
         }],
         evidence: vec!["照片".into()],
-    }
+    })
 }
 
 #[test]
@@ -311,7 +311,7 @@ fn percent_is_between_0_and_100() {
 fn a_report_needs_a_narrative_a_known_milestone_and_known_targets() {
     let g = given(planned());
     let mut cmd = report(m1(), 10);
-    if let Command::ReportProgress { narrative, .. } = &mut cmd {
+    if let Command::ReportProgress(ReportProgress { narrative, .. }) = &mut cmd {
         narrative.clear();
     }
     g.when(cmd, department(LEAD))
@@ -337,15 +337,15 @@ fn no_progress_is_reported_on_an_accepted_milestone() {
 // ── ClaimCompletion ──
 
 fn claim() -> Command {
-    Command::ClaimCompletion {
+    Command::ClaimCompletion(ClaimCompletion {
         milestone_id: m1(),
         narrative: "投产".into(),
         evidence: vec![],
-    }
+    })
 }
 
 fn accept() -> Command {
-    Command::AcceptCompletion { milestone_id: m1() }
+    Command::AcceptCompletion(AcceptCompletion { milestone_id: m1() })
 }
 
 #[test]
@@ -379,11 +379,11 @@ fn a_claim_under_review_cannot_be_made_again_nor_one_already_accepted() {
 
 #[test]
 fn a_claim_needs_a_narrative() {
-    let cmd = Command::ClaimCompletion {
+    let cmd = Command::ClaimCompletion(ClaimCompletion {
         milestone_id: m1(),
         narrative: "".into(),
         evidence: vec![],
-    };
+    });
     given(planned())
         .when(cmd, department(LEAD))
         .then_error(DomainError::FieldRequired("narrative"));
@@ -431,11 +431,11 @@ fn lateness_is_undecided_until_the_claim_is_accepted() {
 // ── RequestExtension ──
 
 fn request_extension(to: &str) -> Command {
-    Command::RequestExtension {
+    Command::RequestExtension(RequestExtension {
         milestone_id: m1(),
         new_due_date: date(to),
         reason: "设备到货延迟".into(),
-    }
+    })
 }
 
 #[test]
@@ -462,11 +462,11 @@ fn an_extension_requested_after_the_due_date_still_counts_as_late() {
         .then_ok();
     let request = state.milestones[&m1()].pending_extension.clone().unwrap();
     assert!(request.late, "recorded as late");
-    let approve = Command::DecideExtension {
+    let approve = Command::DecideExtension(DecideExtension {
         milestone_id: m1(),
         approve: true,
         reason: "同意".into(),
-    };
+    });
     let state = given_state(state).when(approve, office()).then_ok();
     assert_eq!(state.milestones[&m1()].due, date("2018-09-30"));
     // Completed well before the new date, yet late: the request came after the due date.
@@ -482,11 +482,11 @@ fn an_extension_granted_in_time_moves_the_date_lateness_is_measured_against() {
     let state = given(planned())
         .when(request_extension("2018-09-30"), department(LEAD))
         .then_ok();
-    let approve = Command::DecideExtension {
+    let approve = Command::DecideExtension(DecideExtension {
         milestone_id: m1(),
         approve: true,
         reason: "同意".into(),
-    };
+    });
     let state = given_state(state).when(approve, office()).then_ok();
     let state = given_state(state)
         .when(claim(), department_at(LEAD, "2018-08-01T10:00:00+08:00"))
@@ -506,11 +506,11 @@ fn an_extension_must_move_the_date_later_one_at_a_time_with_a_reason() {
     let g = given(planned());
     g.when(request_extension("2018-06-30"), department(LEAD))
         .then_error(DomainError::ExtensionNotLater);
-    let no_reason = Command::RequestExtension {
+    let no_reason = Command::RequestExtension(RequestExtension {
         milestone_id: m1(),
         new_due_date: date("2018-09-30"),
         reason: "".into(),
-    };
+    });
     g.when(no_reason, department(LEAD))
         .then_error(DomainError::ReasonRequired);
     let state = g
@@ -529,11 +529,11 @@ fn only_a_responsible_department_requests_an_extension() {
         due_date: date("2018-09-30"),
         responsible_departments: vec![dept(LEAD)],
     });
-    let cmd = Command::RequestExtension {
+    let cmd = Command::RequestExtension(RequestExtension {
         milestone_id: m2(),
         new_due_date: date("2018-12-31"),
         reason: "x".into(),
-    };
+    });
     given(with(planned(), [only_lead]))
         .when(cmd, department(SUPPORT))
         .then_error(DomainError::NotResponsibleDepartment);

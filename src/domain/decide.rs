@@ -2,7 +2,7 @@
 //! command and the context (who, when), it answers the events to record or the rule broken.
 //! Which *role* may issue which command is policy, checked by the service before this.
 
-use super::commands::{Command, PlanChange};
+use super::commands::*;
 use super::error::DomainError;
 use super::events::*;
 use super::state::*;
@@ -11,45 +11,39 @@ use super::values::*;
 type Decided = Result<Vec<Event>, DomainError>;
 
 pub fn decide(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
-    if let Command::RegisterProject { .. } = command {
+    if let Command::RegisterProject(_) = command {
         return register(state, command);
     }
     if !state.is_registered() {
         return Err(DomainError::ProjectNotRegistered);
     }
-    if state.closed && !matches!(command, Command::ReopenCycle { .. }) && !is_clock_fact(&command) {
+    if state.closed && !matches!(command, Command::ReopenCycle(_)) && !is_clock_fact(&command) {
         return Err(DomainError::CycleClosed);
     }
     match command {
-        Command::RegisterProject { .. } => unreachable!("handled above"),
-        Command::ScheduleMilestone { .. }
-        | Command::SetTarget { .. }
-        | Command::AssignDepartment { .. } => plan(state, command),
-        Command::SignAssignment | Command::ReturnAssignment { .. } => {
-            assignment(state, command, ctx)
+        Command::RegisterProject(_) => unreachable!("handled above"),
+        Command::ScheduleMilestone(_) | Command::SetTarget(_) | Command::AssignDepartment(_) => {
+            plan(state, command)
         }
-        Command::ReportProgress { .. }
-        | Command::ClaimCompletion { .. }
-        | Command::RequestExtension { .. } => implement(state, command, ctx),
-        Command::AcceptCompletion { .. } | Command::ReturnCompletion { .. } => {
-            review(state, command, ctx)
+        Command::SignAssignment | Command::ReturnAssignment(_) => assignment(state, command, ctx),
+        Command::ReportProgress(_) | Command::ClaimCompletion(_) | Command::RequestExtension(_) => {
+            implement(state, command, ctx)
         }
-        Command::RecordInspection { .. } | Command::OrderRectification { .. } => {
+        Command::AcceptCompletion(_) | Command::ReturnCompletion(_) => review(state, command, ctx),
+        Command::RecordInspection(_) | Command::OrderRectification(_) => {
             inspect(state, command, ctx)
         }
-        Command::RecordAssessment { .. } | Command::RateConfidence { .. } => assess(command, ctx),
-        Command::ReportRectification { .. }
-        | Command::VerifyRectification { .. }
-        | Command::RejectRectification { .. } => rectify(state, command, ctx),
-        Command::DecideExtension { .. } | Command::RevisePlan { .. } => {
-            improve(state, command, ctx)
-        }
-        Command::PlaceHold { .. } | Command::LiftHold { .. } => hold(state, command, ctx),
-        Command::CloseCycle { reason } => {
+        Command::RecordAssessment(_) | Command::RateConfidence(_) => assess(command, ctx),
+        Command::ReportRectification(_)
+        | Command::VerifyRectification(_)
+        | Command::RejectRectification(_) => rectify(state, command, ctx),
+        Command::DecideExtension(_) | Command::RevisePlan(_) => improve(state, command, ctx),
+        Command::PlaceHold(_) | Command::LiftHold(_) => hold(state, command, ctx),
+        Command::CloseCycle(CloseCycle { reason }) => {
             require_reason(&reason)?;
             Ok(vec![Event::CycleClosed(CycleClosed { reason })])
         }
-        Command::ReopenCycle { instruction } => {
+        Command::ReopenCycle(ReopenCycle { instruction }) => {
             if !state.closed {
                 return Err(DomainError::CycleNotClosed);
             }
@@ -152,7 +146,7 @@ fn signed_department<'a>(
 }
 
 fn register(state: &ProjectState, command: Command) -> Decided {
-    let Command::RegisterProject {
+    let Command::RegisterProject(RegisterProject {
         project_id,
         name,
         industry,
@@ -161,7 +155,7 @@ fn register(state: &ProjectState, command: Command) -> Decided {
         mut supporting_departments,
         description,
         source_section,
-    } = command
+    }) = command
     else {
         unreachable!()
     };
@@ -189,12 +183,12 @@ fn register(state: &ProjectState, command: Command) -> Decided {
 
 fn plan(state: &ProjectState, command: Command) -> Decided {
     match command {
-        Command::ScheduleMilestone {
+        Command::ScheduleMilestone(ScheduleMilestone {
             milestone_id,
             title,
             due_date,
             mut responsible_departments,
-        } => {
+        }) => {
             if state.milestones.contains_key(&milestone_id) {
                 return Err(DomainError::MilestoneAlreadyScheduled(milestone_id));
             }
@@ -216,13 +210,13 @@ fn plan(state: &ProjectState, command: Command) -> Decided {
             };
             Ok(vec![Event::MilestoneScheduled(e)])
         }
-        Command::SetTarget {
+        Command::SetTarget(SetTarget {
             target_id,
             indicator,
             unit,
             target_value,
             year,
-        } => {
+        }) => {
             if state.targets.contains_key(&target_id) {
                 return Err(DomainError::TargetAlreadySet(target_id));
             }
@@ -240,7 +234,7 @@ fn plan(state: &ProjectState, command: Command) -> Decided {
                 year,
             })])
         }
-        Command::AssignDepartment { department, role } => {
+        Command::AssignDepartment(AssignDepartment { department, role }) => {
             // A department that returned the assignment may be assigned again (转办 back).
             if state.is_active(&department) {
                 return Err(DomainError::DepartmentAlreadyAssigned(department));
@@ -275,7 +269,7 @@ fn assignment(state: &ProjectState, command: Command, ctx: &Context) -> Decided 
                 department: dept.clone(),
             })])
         }
-        (AssignmentStatus::Assigned, Command::ReturnAssignment { reason }) => {
+        (AssignmentStatus::Assigned, Command::ReturnAssignment(ReturnAssignment { reason })) => {
             require_reason(&reason)?;
             let e = AssignmentReturned {
                 department: dept.clone(),
@@ -291,13 +285,13 @@ fn implement(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
     let (dept, assignment) = signed_department(state, ctx)?;
     let department = dept.clone();
     match command {
-        Command::ReportProgress {
+        Command::ReportProgress(ReportProgress {
             milestone_id,
             percent,
             narrative,
             actuals,
             evidence,
-        } => {
+        }) => {
             reportable_milestone(state, milestone_id, dept)?;
             if percent > 100 {
                 return Err(DomainError::PercentOutOfRange(percent));
@@ -321,11 +315,11 @@ fn implement(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             };
             Ok(vec![Event::ProgressReported(e)])
         }
-        Command::ClaimCompletion {
+        Command::ClaimCompletion(ClaimCompletion {
             milestone_id,
             narrative,
             evidence,
-        } => {
+        }) => {
             let m = open_milestone(state, milestone_id)?;
             // The lead answers for the whole project, joint milestones included.
             if assignment.role != DepartmentRole::Lead {
@@ -345,11 +339,11 @@ fn implement(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             };
             Ok(vec![Event::CompletionClaimed(e)])
         }
-        Command::RequestExtension {
+        Command::RequestExtension(RequestExtension {
             milestone_id,
             new_due_date,
             reason,
-        } => {
+        }) => {
             let m = reportable_milestone(state, milestone_id, dept)?;
             if m.pending_extension.is_some() {
                 return Err(DomainError::ExtensionAlreadyPending);
@@ -404,17 +398,17 @@ fn open_milestone(state: &ProjectState, id: MilestoneId) -> Result<&Milestone, D
 fn review(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
     let inspector = ctx.actor.sub.clone();
     match command {
-        Command::AcceptCompletion { milestone_id } => {
+        Command::AcceptCompletion(AcceptCompletion { milestone_id }) => {
             pending_claim(state, milestone_id)?;
             Ok(vec![Event::CompletionAccepted(CompletionAccepted {
                 milestone_id,
                 inspector,
             })])
         }
-        Command::ReturnCompletion {
+        Command::ReturnCompletion(ReturnCompletion {
             milestone_id,
             reason,
-        } => {
+        }) => {
             pending_claim(state, milestone_id)?;
             require_reason(&reason)?;
             let e = CompletionReturned {
@@ -438,12 +432,12 @@ fn pending_claim(state: &ProjectState, id: MilestoneId) -> Result<(), DomainErro
 
 fn inspect(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
     match command {
-        Command::RecordInspection {
+        Command::RecordInspection(RecordInspection {
             inspected_on,
             on_site,
             summary,
             findings,
-        } => {
+        }) => {
             require("summary", &summary)?;
             for (i, f) in findings.iter().enumerate() {
                 let repeated = findings[..i].iter().any(|g| g.finding_id == f.finding_id);
@@ -464,13 +458,13 @@ fn inspect(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             };
             Ok(vec![Event::InspectionRecorded(e)])
         }
-        Command::OrderRectification {
+        Command::OrderRectification(OrderRectification {
             rectification_id,
             finding_id,
             department,
             deadline,
             instructions,
-        } => {
+        }) => {
             if state.rectifications.contains_key(&rectification_id) {
                 return Err(DomainError::RectificationAlreadyOrdered(rectification_id));
             }
@@ -499,12 +493,12 @@ fn inspect(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
 
 fn assess(command: Command, ctx: &Context) -> Decided {
     match command {
-        Command::RecordAssessment {
+        Command::RecordAssessment(RecordAssessment {
             period,
             rubric_version,
             breakdown,
             grade,
-        } => {
+        }) => {
             require("period", &period)?;
             require("rubric_version", &rubric_version)?;
             require("grade", &grade)?;
@@ -526,11 +520,11 @@ fn assess(command: Command, ctx: &Context) -> Decided {
             };
             Ok(vec![Event::AssessmentRecorded(e)])
         }
-        Command::RateConfidence {
+        Command::RateConfidence(RateConfidence {
             rating,
             assessor,
             comment,
-        } => {
+        }) => {
             require("assessor", &assessor)?;
             Ok(vec![Event::ConfidenceRated(ConfidenceRated {
                 rating,
@@ -544,13 +538,13 @@ fn assess(command: Command, ctx: &Context) -> Decided {
 
 fn rectify(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
     let id = match &command {
-        Command::ReportRectification {
+        Command::ReportRectification(ReportRectification {
             rectification_id, ..
-        }
-        | Command::VerifyRectification { rectification_id }
-        | Command::RejectRectification {
+        })
+        | Command::VerifyRectification(VerifyRectification { rectification_id })
+        | Command::RejectRectification(RejectRectification {
             rectification_id, ..
-        } => *rectification_id,
+        }) => *rectification_id,
         _ => unreachable!("rectification commands only"),
     };
     let r = state
@@ -562,11 +556,11 @@ fn rectify(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
     }
     let inspector = ctx.actor.sub.clone();
     match command {
-        Command::ReportRectification {
+        Command::ReportRectification(ReportRectification {
             rectification_id,
             narrative,
             evidence,
-        } => {
+        }) => {
             if ctx.actor.dept.as_ref() != Some(&r.department) {
                 return Err(DomainError::NotRectifyingDepartment);
             }
@@ -583,7 +577,7 @@ fn rectify(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             };
             Ok(vec![Event::RectificationReported(e)])
         }
-        Command::VerifyRectification { rectification_id } => {
+        Command::VerifyRectification(VerifyRectification { rectification_id }) => {
             if r.stage != RectificationStage::Reported {
                 return Err(DomainError::RectificationNotReported);
             }
@@ -592,10 +586,10 @@ fn rectify(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
                 inspector,
             })])
         }
-        Command::RejectRectification {
+        Command::RejectRectification(RejectRectification {
             rectification_id,
             reason,
-        } => {
+        }) => {
             if r.stage != RectificationStage::Reported {
                 return Err(DomainError::RectificationNotReported);
             }
@@ -613,11 +607,11 @@ fn rectify(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
 
 fn improve(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
     match command {
-        Command::DecideExtension {
+        Command::DecideExtension(DecideExtension {
             milestone_id,
             approve,
             reason,
-        } => {
+        }) => {
             // Once accepted, a milestone's lateness is settled: no decision may rewrite it.
             let m = open_milestone(state, milestone_id)?;
             let request = m
@@ -643,7 +637,7 @@ fn improve(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             };
             Ok(vec![Event::ExtensionDecided(e)])
         }
-        Command::RevisePlan { change, reason } => {
+        Command::RevisePlan(RevisePlan { change, reason }) => {
             require_reason(&reason)?;
             let revision = match change {
                 PlanChange::DueDate { milestone_id, to } => {
@@ -684,13 +678,13 @@ fn hold(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
         })
     };
     match command {
-        Command::PlaceHold {
+        Command::PlaceHold(PlaceHold {
             kind,
             milestone_id,
             approver,
             reason,
             expires_on,
-        } => {
+        }) => {
             if current(milestone_id)?.is_some_and(|h| h.expires_on >= today) {
                 return Err(DomainError::AlreadyOnHold);
             }
@@ -708,12 +702,12 @@ fn hold(state: &ProjectState, command: Command, ctx: &Context) -> Decided {
             };
             Ok(vec![Event::HoldPlaced(e)])
         }
-        Command::LiftHold {
+        Command::LiftHold(LiftHold {
             kind,
             milestone_id,
             approver,
             reason,
-        } => {
+        }) => {
             if current(milestone_id)?.map(|h| h.kind) != Some(kind) {
                 return Err(DomainError::NotOnHold);
             }

@@ -16,7 +16,10 @@ use uuid::Uuid;
 use super::file::{Milestone, PlanFile, Project, Spanned, Target};
 use super::report::{ImportReport, differences};
 use crate::command::{CommandRequest, DispatchError, Dispatcher};
-use crate::domain::{Actor, Command, MilestoneId, ProjectId, ProjectState, TargetId};
+use crate::domain::{
+    Actor, Command, MilestoneId, ProjectId, ProjectState, RegisterProject, ScheduleMilestone,
+    SetTarget, TargetId,
+};
 use crate::store::EventStore;
 
 /// The derivation context of every id the import makes.
@@ -110,7 +113,7 @@ pub fn project_commands(plan: &PlanFile) -> Vec<ProjectCommands> {
 fn planned(command: Command, item: Item, what: &str, span: Range<usize>) -> PlannedCommand {
     let id = match item {
         Item::Registration => match &command {
-            Command::RegisterProject { project_id, .. } => project_id.0,
+            Command::RegisterProject(RegisterProject { project_id, .. }) => project_id.0,
             _ => unreachable!("a registration registers"),
         },
         Item::Milestone(id) => id.0,
@@ -126,7 +129,7 @@ fn planned(command: Command, item: Item, what: &str, span: Range<usize>) -> Plan
 }
 
 fn registration(plan_key: &str, p: &Project) -> Command {
-    Command::RegisterProject {
+    Command::RegisterProject(RegisterProject {
         project_id: project_id(plan_key, &p.key),
         name: p.name.clone(),
         industry: p.industry,
@@ -135,7 +138,7 @@ fn registration(plan_key: &str, p: &Project) -> Command {
         supporting_departments: p.supporting().cloned().collect(),
         description: registered_description(p),
         source_section: p.source_section.clone(),
-    }
+    })
 }
 
 /// The description as registered: the file's, the source quote, and what is assumed.
@@ -172,12 +175,12 @@ fn assumed_label(p: &Project, what: &str) -> String {
 fn schedule(plan_key: &str, p: &Project, entry: &Spanned<Milestone>) -> PlannedCommand {
     let m = entry.get_ref();
     let id = milestone_id(plan_key, &p.key, &m.key);
-    let command = Command::ScheduleMilestone {
+    let command = Command::ScheduleMilestone(ScheduleMilestone {
         milestone_id: id,
         title: m.title.clone(),
         due_date: m.due,
         responsible_departments: m.responsible.clone(),
-    };
+    });
     let what = format!("milestone {}", m.key);
     planned(command, Item::Milestone(id), &what, entry.span())
 }
@@ -185,13 +188,13 @@ fn schedule(plan_key: &str, p: &Project, entry: &Spanned<Milestone>) -> PlannedC
 fn set_target(plan_key: &str, p: &Project, entry: &Spanned<Target>) -> PlannedCommand {
     let t = entry.get_ref();
     let id = target_id(plan_key, &p.key, &t.key);
-    let command = Command::SetTarget {
+    let command = Command::SetTarget(SetTarget {
         target_id: id,
         indicator: t.indicator.clone(),
         unit: t.unit.clone(),
         target_value: t.value,
         year: t.year,
-    };
+    });
     let what = format!("target {}", t.key);
     planned(command, Item::Target(id), &what, entry.span())
 }

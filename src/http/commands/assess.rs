@@ -36,12 +36,12 @@ pub async fn record_assessment(
     body: web::Json<AssessmentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let command = Command::RecordAssessment {
+    let command = Command::RecordAssessment(RecordAssessment {
         period: b.period,
         rubric_version: b.rubric_version,
         breakdown: b.breakdown,
         grade: b.grade,
-    };
+    });
     let s = Submission::new(&req, caller)?;
     s.run(&state, ProjectId(*id), command, true).await
 }
@@ -69,11 +69,11 @@ pub async fn rate_confidence(
     body: web::Json<ConfidenceBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let command = Command::RateConfidence {
+    let command = Command::RateConfidence(RateConfidence {
         rating: b.rating,
         assessor: b.assessor,
         comment: b.comment,
-    };
+    });
     let s = Submission::new(&req, caller)?;
     s.run(&state, ProjectId(*id), command, false).await
 }

@@ -51,9 +51,9 @@ pub async fn return_assignment(
     id: web::Path<Uuid>,
     body: web::Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let command = Command::ReturnAssignment {
+    let command = Command::ReturnAssignment(ReturnAssignment {
         reason: body.into_inner().reason,
-    };
+    });
     let s = Submission::new(&req, caller)?;
     s.run(&state, ProjectId(*id), command, false).await
 }
@@ -85,13 +85,13 @@ pub async fn report_progress(
 ) -> Result<HttpResponse, ApiError> {
     let (id, mid) = path.into_inner();
     let b = body.into_inner();
-    let command = Command::ReportProgress {
+    let command = Command::ReportProgress(ReportProgress {
         milestone_id: MilestoneId(mid),
         percent: b.percent,
         narrative: b.narrative,
         actuals: b.actuals,
         evidence: b.evidence,
-    };
+    });
     let s = Submission::new(&req, caller)?;
     s.run(&state, ProjectId(id), command, false).await
 }
@@ -119,11 +119,11 @@ pub async fn claim_completion(
 ) -> Result<HttpResponse, ApiError> {
     let (id, mid) = path.into_inner();
     let b = body.into_inner();
-    let command = Command::ClaimCompletion {
+    let command = Command::ClaimCompletion(ClaimCompletion {
         milestone_id: MilestoneId(mid),
         narrative: b.narrative,
         evidence: b.evidence,
-    };
+    });
     let s = Submission::new(&req, caller)?;
     s.run(&state, ProjectId(id), command, false).await
 }
@@ -152,11 +152,11 @@ pub async fn request_extension(
 ) -> Result<HttpResponse, ApiError> {
     let (id, mid) = path.into_inner();
     let b = body.into_inner();
-    let command = Command::RequestExtension {
+    let command = Command::RequestExtension(RequestExtension {
         milestone_id: MilestoneId(mid),
         new_due_date: b.new_due_date,
         reason: b.reason,
-    };
+    });
     let s = Submission::new(&req, caller)?;
     s.run(&state, ProjectId(id), command, false).await
 }

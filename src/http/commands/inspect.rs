@@ -47,11 +47,11 @@ pub async fn review_completion(
     let b = body.into_inner();
     let milestone_id = MilestoneId(mid);
     let command = match b.decision {
-        ReviewDecision::Accept => Command::AcceptCompletion { milestone_id },
-        ReviewDecision::Return => Command::ReturnCompletion {
+        ReviewDecision::Accept => Command::AcceptCompletion(AcceptCompletion { milestone_id }),
+        ReviewDecision::Return => Command::ReturnCompletion(ReturnCompletion {
             milestone_id,
             reason: b.reason,
-        },
+        }),
     };
     let s = Submission::new(&req, caller)?;
     s.run(&state, ProjectId(id), command, false).await
@@ -105,12 +105,12 @@ pub async fn record_inspection(
         })
         .collect();
     s.created.finding_ids = findings.iter().map(|f| f.finding_id).collect();
-    let command = Command::RecordInspection {
+    let command = Command::RecordInspection(RecordInspection {
         inspected_on: b.inspected_on,
         on_site: b.on_site,
         summary: b.summary,
         findings,
-    };
+    });
     s.run(&state, ProjectId(*id), command, true).await
 }
 
@@ -145,12 +145,12 @@ pub async fn order_rectification(
         .rectification_id
         .unwrap_or_else(|| RectificationId(s.new_id()));
     s.created.rectification_id = Some(rectification_id);
-    let command = Command::OrderRectification {
+    let command = Command::OrderRectification(OrderRectification {
         rectification_id,
         finding_id: b.finding_id,
         department: b.department,
         deadline: b.deadline,
         instructions: b.instructions,
-    };
+    });
     s.run(&state, ProjectId(*id), command, true).await
 }

@@ -1,0 +1,22 @@
+//! 考核 assess: what the office records when it scores a project — an assessment by rubric
+//! and a confidence rating. Decided in `decide/assess.rs`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::events::ScoreItem;
+use crate::domain::values::*;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordAssessment {
+    pub period: String,
+    pub rubric_version: String,
+    pub breakdown: Vec<ScoreItem>,
+    pub grade: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RateConfidence {
+    pub rating: Confidence,
+    pub assessor: String,
+    pub comment: String,
+}

@@ -1,0 +1,81 @@
+//! 改进 improve: what closes the loop — rectifications reported, verified or rejected,
+//! extensions decided, the plan revised, holds placed and lifted, the cycle closed and
+//! re-opened. Decided in `decide/improve.rs`.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::events::HoldKind;
+use crate::domain::values::*;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportRectification {
+    pub rectification_id: RectificationId,
+    pub narrative: String,
+    pub evidence: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VerifyRectification {
+    pub rectification_id: RectificationId,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RejectRectification {
+    pub rectification_id: RectificationId,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DecideExtension {
+    pub milestone_id: MilestoneId,
+    pub approve: bool,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RevisePlan {
+    pub change: PlanChange,
+    pub reason: String,
+}
+
+/// What a plan revision asks for; the value before is filled in by `decide`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum PlanChange {
+    DueDate {
+        milestone_id: MilestoneId,
+        to: NaiveDate,
+    },
+    TargetValue {
+        target_id: TargetId,
+        to: f64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlaceHold {
+    pub kind: HoldKind,
+    pub milestone_id: Option<MilestoneId>,
+    pub approver: String,
+    pub reason: String,
+    pub expires_on: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiftHold {
+    pub kind: HoldKind,
+    pub milestone_id: Option<MilestoneId>,
+    pub approver: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CloseCycle {
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReopenCycle {
+    pub instruction: String,
+}
