@@ -72,7 +72,7 @@ async fn planned_project(d: &Dispatcher<SledStore>) {
 fn progress(percent: u8) -> Command {
     Command::ReportProgress(ReportProgress {
         milestone_id: m1(),
-        percent,
+        percent: Percent::new(percent).unwrap(),
         narrative: "进展".into(),
         actuals: vec![],
         evidence: vec![],

@@ -76,7 +76,7 @@ fn scenario() -> Vec<Event> {
         (
             Command::ReportProgress(ReportProgress {
                 milestone_id: m1(),
-                percent: 80,
+                percent: Percent::new(80).unwrap(),
                 narrative: "设备安装调试中".into(),
                 actuals: vec![IndicatorActual {
                     target_id: t1(),
@@ -134,7 +134,7 @@ fn scenario() -> Vec<Event> {
                 inspected_on: date("2018-07-05"),
                 on_site: true,
                 summary: "现场督查".into(),
-                findings: vec![Finding {
+                findings: vec![NewFinding {
                     finding_id: f1(),
                     severity: Severity::High,
                     description: "安全防护设施不到位".into(),

@@ -132,7 +132,7 @@ fn a_department_that_returned_the_assignment_is_given_nothing_and_reports_nothin
         .then_error(DomainError::DepartmentNotAssigned(dept(SUPPORT)));
     let report = Command::ReportProgress(ReportProgress {
         milestone_id: m1(),
-        percent: 10,
+        percent: Percent::new(10).unwrap(),
         narrative: "x".into(),
         actuals: vec![],
         evidence: vec![],
@@ -272,7 +272,7 @@ fn while_a_claim_is_under_review_no_progress_or_extension_is_filed() {
     let g = given(with(planned(), [claimed(NOW)]));
     let report = Command::ReportProgress(ReportProgress {
         milestone_id: m1(),
-        percent: 5,
+        percent: Percent::new(5).unwrap(),
         narrative: "x".into(),
         actuals: vec![],
         evidence: vec![],
@@ -407,7 +407,7 @@ fn scores_and_actuals_must_be_finite_numbers() {
         .then_error(DomainError::NumberNotFinite);
     let report = Command::ReportProgress(ReportProgress {
         milestone_id: m1(),
-        percent: 10,
+        percent: Percent::new(10).unwrap(),
         narrative: "x".into(),
         actuals: vec![IndicatorActual {
             target_id: t1(),

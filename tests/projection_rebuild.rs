@@ -51,7 +51,7 @@ async fn history(d: &Dispatcher<SledStore>, projects: std::ops::Range<u128>) {
         let p = ProjectId(Uuid::from_u128(1000 + i));
         let register = Command::RegisterProject(RegisterProject {
             project_id: p,
-            name: format!("项目{i}"),
+            name: Line::try_from(format!("项目{i}")).unwrap(),
             industry: if i % 2 == 0 {
                 Industry::NewMaterials
             } else {
@@ -64,7 +64,7 @@ async fn history(d: &Dispatcher<SledStore>, projects: std::ops::Range<u128>) {
             },
             lead_department: dept(LEAD),
             supporting_departments: vec![dept(SUPPORT)],
-            description: String::new(),
+            description: Note::default(),
             source_section: "四".into(),
         });
         run(d, p, register, office()).await;
@@ -74,7 +74,7 @@ async fn history(d: &Dispatcher<SledStore>, projects: std::ops::Range<u128>) {
         for (k, m) in ms.iter().enumerate() {
             let schedule = Command::ScheduleMilestone(ScheduleMilestone {
                 milestone_id: *m,
-                title: format!("节点{k}"),
+                title: Line::try_from(format!("节点{k}")).unwrap(),
                 due_date: date("2018-05-31") + chrono::Duration::days(30 * k as i64 + i as i64),
                 responsible_departments: vec![dept(LEAD)],
             });
@@ -84,7 +84,7 @@ async fn history(d: &Dispatcher<SledStore>, projects: std::ops::Range<u128>) {
         for pct in [20u8, 40, 60] {
             let report = Command::ReportProgress(ReportProgress {
                 milestone_id: ms[0],
-                percent: pct,
+                percent: Percent::new(pct).unwrap(),
                 narrative: "推进".into(),
                 actuals: vec![],
                 evidence: vec![],

@@ -220,4 +220,21 @@ mod tests {
                 "change": {"kind": "due_date", "milestone_id": milestone(), "to": "2018-09-30"}})
         );
     }
+
+    /// The payloads' text fields are text types: a blank or hidden text cannot be a command.
+    #[test]
+    fn a_command_cannot_hold_blank_or_hidden_text() {
+        for bad in [
+            json!({"command": "close_cycle", "reason": " "}),
+            json!({"command": "reopen_cycle", "instruction": "a\u{202E}b"}),
+            json!({"command": "return_assignment", "reason": "a\u{0}b"}),
+        ] {
+            assert!(
+                serde_json::from_value::<Command>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+        let ok = json!({"command": "close_cycle", "reason": "年度任务完成"});
+        assert!(serde_json::from_value::<Command>(ok).is_ok());
+    }
 }

@@ -75,22 +75,6 @@ fn admit(state: &ProjectState, command: &Command) -> Result<(), DomainError> {
     Ok(())
 }
 
-fn require(field: &'static str, value: &str) -> Result<(), DomainError> {
-    if value.trim().is_empty() {
-        Err(DomainError::FieldRequired(field))
-    } else {
-        Ok(())
-    }
-}
-
-fn require_reason(reason: &str) -> Result<(), DomainError> {
-    if reason.trim().is_empty() {
-        Err(DomainError::ReasonRequired)
-    } else {
-        Ok(())
-    }
-}
-
 /// A hold (suspension or parking) in force today on the project or on the milestone: it
 /// stops the clock, so no claim, extension or notice goes through until it expires or is
 /// lifted.

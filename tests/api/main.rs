@@ -5,6 +5,7 @@ mod adversarial;
 mod auth;
 mod cycle;
 mod edge_commands;
+mod edge_text;
 mod errors;
 mod helpers;
 mod notify;

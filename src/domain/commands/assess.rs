@@ -4,19 +4,20 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::events::ScoreItem;
+use crate::domain::text::{Line, Note};
 use crate::domain::values::*;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecordAssessment {
-    pub period: String,
-    pub rubric_version: String,
+    pub period: Line,
+    pub rubric_version: Line,
     pub breakdown: Vec<ScoreItem>,
-    pub grade: String,
+    pub grade: Line,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RateConfidence {
     pub rating: Confidence,
-    pub assessor: String,
-    pub comment: String,
+    pub assessor: Line,
+    pub comment: Note,
 }

@@ -7,18 +7,19 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::events::IndicatorActual;
+use crate::domain::text::Prose;
 use crate::domain::values::*;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReturnAssignment {
-    pub reason: String,
+    pub reason: Prose,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReportProgress {
     pub milestone_id: MilestoneId,
-    pub percent: u8,
-    pub narrative: String,
+    pub percent: Percent,
+    pub narrative: Prose,
     pub actuals: Vec<IndicatorActual>,
     pub evidence: Vec<String>,
 }
@@ -26,7 +27,7 @@ pub struct ReportProgress {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClaimCompletion {
     pub milestone_id: MilestoneId,
-    pub narrative: String,
+    pub narrative: Prose,
     pub evidence: Vec<String>,
 }
 
@@ -34,5 +35,5 @@ pub struct ClaimCompletion {
 pub struct RequestExtension {
     pub milestone_id: MilestoneId,
     pub new_due_date: NaiveDate,
-    pub reason: String,
+    pub reason: Prose,
 }

@@ -6,12 +6,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::events::HoldKind;
+use crate::domain::text::{Line, Prose};
 use crate::domain::values::*;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReportRectification {
     pub rectification_id: RectificationId,
-    pub narrative: String,
+    pub narrative: Prose,
     pub evidence: Vec<String>,
 }
 
@@ -23,20 +24,20 @@ pub struct VerifyRectification {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RejectRectification {
     pub rectification_id: RectificationId,
-    pub reason: String,
+    pub reason: Prose,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DecideExtension {
     pub milestone_id: MilestoneId,
     pub approve: bool,
-    pub reason: String,
+    pub reason: Prose,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RevisePlan {
     pub change: PlanChange,
-    pub reason: String,
+    pub reason: Prose,
 }
 
 /// What a plan revision asks for; the value before is filled in by `decide`.
@@ -57,8 +58,8 @@ pub enum PlanChange {
 pub struct PlaceHold {
     pub kind: HoldKind,
     pub milestone_id: Option<MilestoneId>,
-    pub approver: String,
-    pub reason: String,
+    pub approver: Line,
+    pub reason: Prose,
     pub expires_on: NaiveDate,
 }
 
@@ -66,16 +67,16 @@ pub struct PlaceHold {
 pub struct LiftHold {
     pub kind: HoldKind,
     pub milestone_id: Option<MilestoneId>,
-    pub approver: String,
-    pub reason: String,
+    pub approver: Line,
+    pub reason: Prose,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CloseCycle {
-    pub reason: String,
+    pub reason: Prose,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReopenCycle {
-    pub instruction: String,
+    pub instruction: Prose,
 }

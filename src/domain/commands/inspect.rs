@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::events::Finding;
+use crate::domain::text::Prose;
 use crate::domain::values::*;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -15,15 +15,15 @@ pub struct AcceptCompletion {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReturnCompletion {
     pub milestone_id: MilestoneId,
-    pub reason: String,
+    pub reason: Prose,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecordInspection {
     pub inspected_on: NaiveDate,
     pub on_site: bool,
-    pub summary: String,
-    pub findings: Vec<Finding>,
+    pub summary: Prose,
+    pub findings: Vec<NewFinding>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,5 +32,15 @@ pub struct OrderRectification {
     pub finding_id: FindingId,
     pub department: DepartmentCode,
     pub deadline: NaiveDate,
-    pub instructions: String,
+    pub instructions: Prose,
+}
+
+/// A finding as an inspection reports it; recorded as an [`crate::domain::Finding`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewFinding {
+    pub finding_id: FindingId,
+    pub severity: Severity,
+    pub description: Prose,
+    #[serde(default)]
+    pub milestone_id: Option<MilestoneId>,
 }

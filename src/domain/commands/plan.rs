@@ -3,25 +3,26 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::text::{Line, Note};
 use crate::domain::values::*;
 use chrono::NaiveDate;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RegisterProject {
     pub project_id: ProjectId,
-    pub name: String,
+    pub name: Line,
     pub industry: Industry,
     pub city: City,
     pub lead_department: DepartmentCode,
     pub supporting_departments: Vec<DepartmentCode>,
-    pub description: String,
-    pub source_section: String,
+    pub description: Note,
+    pub source_section: Line,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScheduleMilestone {
     pub milestone_id: MilestoneId,
-    pub title: String,
+    pub title: Line,
     pub due_date: NaiveDate,
     pub responsible_departments: Vec<DepartmentCode>,
 }
@@ -29,8 +30,8 @@ pub struct ScheduleMilestone {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SetTarget {
     pub target_id: TargetId,
-    pub indicator: String,
-    pub unit: String,
+    pub indicator: Line,
+    pub unit: Line,
     pub target_value: f64,
     pub year: i32,
 }

@@ -11,9 +11,6 @@ impl Decide for RecordAssessment {
             breakdown,
             grade,
         } = self;
-        require("period", &period)?;
-        require("rubric_version", &rubric_version)?;
-        require("grade", &grade)?;
         if breakdown.is_empty() {
             return Err(DomainError::EmptyScoreBreakdown);
         }
@@ -23,11 +20,11 @@ impl Decide for RecordAssessment {
         let score: f64 = breakdown.iter().map(|i| i.points).sum();
         check_finite(score)?;
         let e = AssessmentRecorded {
-            period,
-            rubric_version,
+            period: period.into(),
+            rubric_version: rubric_version.into(),
             breakdown,
             score,
-            grade,
+            grade: grade.into(),
             confirmed_by: ctx.actor.sub.clone(),
         };
         Ok(vec![Event::AssessmentRecorded(e)])
@@ -41,11 +38,10 @@ impl Decide for RateConfidence {
             assessor,
             comment,
         } = self;
-        require("assessor", &assessor)?;
         Ok(vec![Event::ConfidenceRated(ConfidenceRated {
             rating,
-            assessor,
-            comment,
+            assessor: assessor.into(),
+            comment: comment.into(),
         })])
     }
 }

@@ -27,10 +27,9 @@ pub(super) fn sign_assignment(state: &ProjectState, ctx: &Context) -> Decided {
 impl Decide for ReturnAssignment {
     fn decide(self, state: &ProjectState, ctx: &Context) -> Decided {
         let department = unanswered_assignment(state, ctx)?.clone();
-        require_reason(&self.reason)?;
         let e = AssignmentReturned {
             department,
-            reason: self.reason,
+            reason: self.reason.into(),
         };
         Ok(vec![Event::AssignmentReturned(e)])
     }
@@ -47,10 +46,6 @@ impl Decide for ReportProgress {
             evidence,
         } = self;
         reportable_milestone(state, milestone_id, dept)?;
-        if percent > 100 {
-            return Err(DomainError::PercentOutOfRange(percent));
-        }
-        require("narrative", &narrative)?;
         if let Some(a) = actuals
             .iter()
             .find(|a| !state.targets.contains_key(&a.target_id))
@@ -62,8 +57,8 @@ impl Decide for ReportProgress {
             milestone_id,
             department: dept.clone(),
             reported_at: ctx.now,
-            percent,
-            narrative,
+            percent: percent.get(),
+            narrative: narrative.into(),
             actuals,
             evidence,
         };
@@ -88,12 +83,11 @@ impl Decide for ClaimCompletion {
             return Err(DomainError::CompletionAlreadyClaimed);
         }
         check_not_held(state, m, ctx)?;
-        require("narrative", &narrative)?;
         let e = CompletionClaimed {
             milestone_id,
             department: dept.clone(),
             claimed_at: ctx.now,
-            narrative,
+            narrative: narrative.into(),
             evidence,
         };
         Ok(vec![Event::CompletionClaimed(e)])
@@ -116,14 +110,13 @@ impl Decide for RequestExtension {
         if new_due_date <= m.due {
             return Err(DomainError::ExtensionNotLater);
         }
-        require_reason(&reason)?;
         let e = ExtensionRequested {
             milestone_id,
             department: dept.clone(),
             requested_at: ctx.now,
             due_date: m.due,
             new_due_date,
-            reason,
+            reason: reason.into(),
             // Filed after the end of the due date: late, whatever the decision.
             late: local_date(ctx.now) > m.due,
         };

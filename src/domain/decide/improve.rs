@@ -36,11 +36,10 @@ impl Decide for ReportRectification {
         if !state.is_active(&r.department) {
             return Err(DomainError::AssignmentWasReturned);
         }
-        require("narrative", &self.narrative)?;
         let e = RectificationReported {
             rectification_id: self.rectification_id,
             department: r.department.clone(),
-            narrative: self.narrative,
+            narrative: self.narrative.into(),
             evidence: self.evidence,
         };
         Ok(vec![Event::RectificationReported(e)])
@@ -60,11 +59,10 @@ impl Decide for VerifyRectification {
 impl Decide for RejectRectification {
     fn decide(self, state: &ProjectState, ctx: &Context) -> Decided {
         reported_rectification(state, self.rectification_id)?;
-        require_reason(&self.reason)?;
         let e = RectificationRejected {
             rectification_id: self.rectification_id,
             inspector: ctx.actor.sub.clone(),
-            reason: self.reason,
+            reason: self.reason.into(),
         };
         Ok(vec![Event::RectificationRejected(e)])
     }
@@ -83,7 +81,6 @@ impl Decide for DecideExtension {
             .pending_extension
             .as_ref()
             .ok_or(DomainError::NoExtensionPending)?;
-        require_reason(&reason)?;
         if approve && request.new_due_date <= m.due {
             // The plan was revised past the requested date meanwhile.
             return Err(DomainError::ExtensionNotLater);
@@ -96,7 +93,7 @@ impl Decide for DecideExtension {
             milestone_id,
             decision,
             due_date,
-            reason,
+            reason: reason.into(),
             decided_by: ctx.actor.sub.clone(),
         };
         Ok(vec![Event::ExtensionDecided(e)])
@@ -106,7 +103,6 @@ impl Decide for DecideExtension {
 impl Decide for RevisePlan {
     fn decide(self, state: &ProjectState, _ctx: &Context) -> Decided {
         let RevisePlan { change, reason } = self;
-        require_reason(&reason)?;
         let revision = match change {
             PlanChange::DueDate { milestone_id, to } => {
                 let from = open_milestone(state, milestone_id)?.due;
@@ -130,7 +126,10 @@ impl Decide for RevisePlan {
                 }
             }
         };
-        Ok(vec![Event::PlanRevised(PlanRevised { revision, reason })])
+        Ok(vec![Event::PlanRevised(PlanRevised {
+            revision,
+            reason: reason.into(),
+        })])
     }
 }
 
@@ -152,16 +151,14 @@ impl Decide for PlaceHold {
         if recorded_hold(state, self.milestone_id)?.is_some_and(|h| h.expires_on >= today) {
             return Err(DomainError::AlreadyOnHold);
         }
-        require("approver", &self.approver)?;
-        require_reason(&self.reason)?;
         if self.expires_on <= today {
             return Err(DomainError::HoldExpiryNotInFuture);
         }
         let e = HoldPlaced {
             kind: self.kind,
             milestone_id: self.milestone_id,
-            approver: self.approver,
-            reason: self.reason,
+            approver: self.approver.into(),
+            reason: self.reason.into(),
             expires_on: self.expires_on,
         };
         Ok(vec![Event::HoldPlaced(e)])
@@ -173,22 +170,19 @@ impl Decide for LiftHold {
         if recorded_hold(state, self.milestone_id)?.map(|h| h.kind) != Some(self.kind) {
             return Err(DomainError::NotOnHold);
         }
-        require("approver", &self.approver)?;
-        require_reason(&self.reason)?;
         Ok(vec![Event::HoldLifted(HoldLifted {
             kind: self.kind,
             milestone_id: self.milestone_id,
-            approver: self.approver,
-            reason: self.reason,
+            approver: self.approver.into(),
+            reason: self.reason.into(),
         })])
     }
 }
 
 impl Decide for CloseCycle {
     fn decide(self, _state: &ProjectState, _ctx: &Context) -> Decided {
-        require_reason(&self.reason)?;
         Ok(vec![Event::CycleClosed(CycleClosed {
-            reason: self.reason,
+            reason: self.reason.into(),
         })])
     }
 }
@@ -198,9 +192,8 @@ impl Decide for ReopenCycle {
         if !state.closed {
             return Err(DomainError::CycleNotClosed);
         }
-        require("instruction", &self.instruction)?;
         Ok(vec![Event::CycleReopened(CycleReopened {
-            instruction: self.instruction,
+            instruction: self.instruction.into(),
         })])
     }
 }

@@ -16,11 +16,10 @@ impl Decide for AcceptCompletion {
 impl Decide for ReturnCompletion {
     fn decide(self, state: &ProjectState, ctx: &Context) -> Decided {
         pending_claim(state, self.milestone_id)?;
-        require_reason(&self.reason)?;
         let e = CompletionReturned {
             milestone_id: self.milestone_id,
             inspector: ctx.actor.sub.clone(),
-            reason: self.reason,
+            reason: self.reason.into(),
         };
         Ok(vec![Event::CompletionReturned(e)])
     }
@@ -42,13 +41,11 @@ impl Decide for RecordInspection {
             summary,
             findings,
         } = self;
-        require("summary", &summary)?;
         for (i, f) in findings.iter().enumerate() {
             let repeated = findings[..i].iter().any(|g| g.finding_id == f.finding_id);
             if repeated || state.findings.contains_key(&f.finding_id) {
                 return Err(DomainError::FindingAlreadyRecorded(f.finding_id));
             }
-            require("finding description", &f.description)?;
             if let Some(m) = f.milestone_id {
                 milestone(state, m)?;
             }
@@ -57,8 +54,8 @@ impl Decide for RecordInspection {
             inspector: ctx.actor.sub.clone(),
             inspected_on,
             on_site,
-            summary,
-            findings,
+            summary: summary.into(),
+            findings: findings.into_iter().map(recorded).collect(),
         };
         Ok(vec![Event::InspectionRecorded(e)])
     }
@@ -85,14 +82,22 @@ impl Decide for OrderRectification {
         if deadline <= local_date(ctx.now) {
             return Err(DomainError::DeadlineNotInFuture);
         }
-        require("instructions", &instructions)?;
         let e = RectificationOrdered {
             rectification_id,
             finding_id,
             department,
             deadline,
-            instructions,
+            instructions: instructions.into(),
         };
         Ok(vec![Event::RectificationOrdered(e)])
+    }
+}
+
+fn recorded(f: NewFinding) -> Finding {
+    Finding {
+        finding_id: f.finding_id,
+        severity: f.severity,
+        description: f.description.into(),
+        milestone_id: f.milestone_id,
     }
 }

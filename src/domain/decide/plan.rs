@@ -18,8 +18,6 @@ impl Decide for RegisterProject {
         if state.is_registered() {
             return Err(DomainError::ProjectAlreadyRegistered);
         }
-        require("name", &name)?;
-        require("source_section", &source_section)?;
         if supporting_departments.contains(&lead_department) {
             return Err(DomainError::LeadAlsoSupporting(lead_department));
         }
@@ -27,13 +25,13 @@ impl Decide for RegisterProject {
         supporting_departments.dedup();
         Ok(vec![Event::ProjectRegistered(ProjectRegistered {
             project_id,
-            name,
+            name: name.into(),
             industry,
             city,
             lead_department,
             supporting_departments,
-            description,
-            source_section,
+            description: description.into(),
+            source_section: source_section.into(),
         })])
     }
 }
@@ -49,7 +47,6 @@ impl Decide for ScheduleMilestone {
         if state.milestones.contains_key(&milestone_id) {
             return Err(DomainError::MilestoneAlreadyScheduled(milestone_id));
         }
-        require("title", &title)?;
         if responsible_departments.is_empty() {
             return Err(DomainError::FieldRequired("responsible_departments"));
         }
@@ -61,7 +58,7 @@ impl Decide for ScheduleMilestone {
         responsible_departments.retain(|d| seen.insert(d.clone()));
         let e = MilestoneScheduled {
             milestone_id,
-            title,
+            title: title.into(),
             due_date,
             responsible_departments,
         };
@@ -81,16 +78,14 @@ impl Decide for SetTarget {
         if state.targets.contains_key(&target_id) {
             return Err(DomainError::TargetAlreadySet(target_id));
         }
-        require("indicator", &indicator)?;
-        require("unit", &unit)?;
         check_target_value(target_value)?;
         if !(2016..=2030).contains(&year) {
             return Err(DomainError::YearOutOfRange(year));
         }
         Ok(vec![Event::TargetSet(TargetSet {
             target_id,
-            indicator,
-            unit,
+            indicator: indicator.into(),
+            unit: unit.into(),
             target_value,
             year,
         })])

@@ -14,12 +14,12 @@ use crate::http::problem::{ApiError, Problem};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessmentBody {
-    pub period: String,
-    pub rubric_version: String,
+    pub period: Line,
+    pub rubric_version: Line,
     /// Each item adds or deducts at most 100 points.
     #[schema(min_items = 1)]
     pub breakdown: Vec<ScoreItem>,
-    pub grade: String,
+    pub grade: Line,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/assessments", tag = "assess", request_body = AssessmentBody,
@@ -50,9 +50,9 @@ pub async fn record_assessment(
 #[serde(deny_unknown_fields)]
 pub struct ConfidenceBody {
     pub rating: Confidence,
-    pub assessor: String,
+    pub assessor: Line,
     #[serde(default)]
-    pub comment: String,
+    pub comment: Note,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/confidence", tag = "assess", request_body = ConfidenceBody,

@@ -35,7 +35,7 @@ pub async fn sign_assignment(
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     #[schema(min_length = 1)]
-    pub reason: String,
+    pub reason: Prose,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/assignment/return", tag = "implement", request_body = ReasonBody,
@@ -62,8 +62,8 @@ pub async fn return_assignment(
 #[serde(deny_unknown_fields)]
 pub struct ProgressBody {
     #[schema(minimum = 0, maximum = 100)]
-    pub percent: u8,
-    pub narrative: String,
+    pub percent: Percent,
+    pub narrative: Prose,
     #[serde(default)]
     pub actuals: Vec<IndicatorActual>,
     #[serde(default)]
@@ -99,7 +99,7 @@ pub async fn report_progress(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimBody {
-    pub narrative: String,
+    pub narrative: Prose,
     #[serde(default)]
     pub evidence: Vec<String>,
 }
@@ -134,7 +134,7 @@ pub struct ExtensionBody {
     #[serde(deserialize_with = "wire::date")]
     #[schema(value_type = String, format = Date)]
     pub new_due_date: NaiveDate,
-    pub reason: String,
+    pub reason: Prose,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones/{mid}/extension", tag = "implement", request_body = ExtensionBody,

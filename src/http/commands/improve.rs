@@ -18,7 +18,7 @@ use crate::http::problem::{ApiError, Problem};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RectificationReportBody {
-    pub narrative: String,
+    pub narrative: Prose,
     #[serde(default)]
     pub evidence: Vec<String>,
 }
@@ -85,7 +85,7 @@ pub async fn verify_rectification(
         }
         VerificationDecision::Reject => Command::RejectRectification(RejectRectification {
             rectification_id,
-            reason: b.reason,
+            reason: crate::http::text_field("reason", b.reason)?,
         }),
     };
     Submission::new(&req, caller)?
@@ -97,7 +97,7 @@ pub async fn verify_rectification(
 #[serde(deny_unknown_fields)]
 pub struct ExtensionDecisionBody {
     pub approve: bool,
-    pub reason: String,
+    pub reason: Prose,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones/{mid}/extension/decision", tag = "improve", request_body = ExtensionDecisionBody,
@@ -144,7 +144,7 @@ pub enum PlanChangeBody {
 #[serde(deny_unknown_fields)]
 pub struct RevisionBody {
     pub change: PlanChangeBody,
-    pub reason: String,
+    pub reason: Prose,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/revisions", tag = "improve", request_body = RevisionBody,
@@ -180,8 +180,8 @@ pub struct HoldBody {
     pub kind: HoldKind,
     /// Absent: the whole project.
     pub milestone_id: Option<MilestoneId>,
-    pub approver: String,
-    pub reason: String,
+    pub approver: Line,
+    pub reason: Prose,
     #[serde(deserialize_with = "wire::date")]
     #[schema(value_type = String, format = Date)]
     pub expires_on: NaiveDate,
@@ -218,8 +218,8 @@ pub async fn place_hold(
 pub struct LiftHoldBody {
     pub kind: HoldKind,
     pub milestone_id: Option<MilestoneId>,
-    pub approver: String,
-    pub reason: String,
+    pub approver: Line,
+    pub reason: Prose,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/holds/lift", tag = "improve", request_body = LiftHoldBody,
@@ -271,7 +271,7 @@ pub async fn close_cycle(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReopenBody {
-    pub instruction: String,
+    pub instruction: Prose,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/reopen", tag = "improve", request_body = ReopenBody,

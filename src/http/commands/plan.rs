@@ -20,15 +20,15 @@ pub struct RegisterProjectBody {
     /// Chosen by the caller; when absent, derived from the `Idempotency-Key` if one is given,
     /// else fresh.
     pub project_id: Option<ProjectId>,
-    pub name: String,
+    pub name: Line,
     pub industry: Industry,
     pub city: City,
     pub lead_department: DepartmentCode,
     #[serde(default)]
     pub supporting_departments: Vec<DepartmentCode>,
     #[serde(default)]
-    pub description: String,
-    pub source_section: String,
+    pub description: Note,
+    pub source_section: Line,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects", tag = "plan", request_body = RegisterProjectBody,
@@ -63,7 +63,7 @@ pub async fn register_project(
 #[serde(deny_unknown_fields)]
 pub struct ScheduleMilestoneBody {
     pub milestone_id: Option<MilestoneId>,
-    pub title: String,
+    pub title: Line,
     /// Due at the end of this day, Asia/Shanghai; inside the working calendar's years.
     #[serde(deserialize_with = "wire::date")]
     #[schema(value_type = String, format = Date)]
@@ -101,8 +101,8 @@ pub async fn schedule_milestone(
 #[serde(deny_unknown_fields)]
 pub struct SetTargetBody {
     pub target_id: Option<TargetId>,
-    pub indicator: String,
-    pub unit: String,
+    pub indicator: Line,
+    pub unit: Line,
     /// Positive, at most 1e12.
     pub target_value: f64,
     #[schema(minimum = 2016, maximum = 2030)]
