@@ -49,7 +49,7 @@ fn req(command: Command, actor: Actor) -> CommandRequest {
 }
 
 fn register() -> Command {
-    Command::RegisterProject {
+    Command::RegisterProject(RegisterProject {
         project_id: project_id(),
         name: "太原轨道交通装备制造基地".into(),
         industry: Industry::HighEndEquipment,
@@ -58,7 +58,7 @@ fn register() -> Command {
         supporting_departments: vec![dept(SUPPORT)],
         description: "".into(),
         source_section: "四、(一)".into(),
-    }
+    })
 }
 
 /// Registered, milestone 1 for both departments, both signed for.
@@ -70,13 +70,13 @@ async fn planned_project(d: &Dispatcher<SledStore>) {
 }
 
 fn progress(percent: u8) -> Command {
-    Command::ReportProgress {
+    Command::ReportProgress(ReportProgress {
         milestone_id: m1(),
-        percent,
+        percent: Percent::new(percent).unwrap(),
         narrative: "进展".into(),
         actuals: vec![],
         evidence: vec![],
-    }
+    })
 }
 
 #[tokio::test]
@@ -100,12 +100,12 @@ async fn a_command_lands_with_its_version_and_position() {
 }
 
 async fn planned_project_rest(d: &Dispatcher<SledStore>) {
-    let schedule = Command::ScheduleMilestone {
+    let schedule = Command::ScheduleMilestone(ScheduleMilestone {
         milestone_id: m1(),
         title: "投产".into(),
         due_date: date("2018-06-30"),
         responsible_departments: vec![dept(LEAD), dept(SUPPORT)],
-    };
+    });
     d.dispatch(req(schedule, actor("office", None)))
         .await
         .unwrap();
@@ -141,10 +141,10 @@ async fn a_role_issues_only_the_commands_its_policy_gives_it() {
 async fn a_command_naming_a_department_outside_the_directory_is_refused() {
     let s = setup();
     let mut cmd = register();
-    if let Command::RegisterProject {
+    if let Command::RegisterProject(RegisterProject {
         supporting_departments,
         ..
-    } = &mut cmd
+    }) = &mut cmd
     {
         supporting_departments.push(dept("NOWHERE"));
     }
@@ -176,7 +176,7 @@ async fn a_department_cannot_tell_another_departments_project_from_no_project() 
     assert!(matches!(on_existing, DispatchError::NotYourProject));
     assert!(matches!(on_missing, DispatchError::NotYourProject));
     let mut office_missing = req(
-        Command::CloseCycle { reason: "x".into() },
+        Command::CloseCycle(CloseCycle { reason: "x".into() }),
         actor("office", None),
     );
     office_missing.project = ProjectId(uuid::Uuid::from_u128(999));
@@ -190,11 +190,11 @@ async fn a_department_cannot_tell_another_departments_project_from_no_project() 
 async fn a_retry_with_the_same_idempotency_key_returns_the_first_answer_and_appends_nothing() {
     let s = setup();
     planned_project(&s.dispatcher).await;
-    let claim = Command::ClaimCompletion {
+    let claim = Command::ClaimCompletion(ClaimCompletion {
         milestone_id: m1(),
         narrative: "投产".into(),
         evidence: vec![],
-    };
+    });
     let mut first = req(claim, actor("department", Some(LEAD)));
     first.idempotency_key = Some("claim-1".into());
     let a = s.dispatcher.dispatch(first.clone()).await.unwrap();
@@ -304,11 +304,11 @@ async fn sixty_four_concurrent_commands_on_one_project_leave_no_gap_and_apply_on
     for _ in 0..64 {
         let d = s.dispatcher.clone();
         tasks.push(tokio::spawn(async move {
-            let claim = Command::ClaimCompletion {
+            let claim = Command::ClaimCompletion(ClaimCompletion {
                 milestone_id: m1(),
                 narrative: "投产".into(),
                 evidence: vec![],
-            };
+            });
             d.dispatch(req(claim, actor("department", Some(LEAD))))
                 .await
         }));
@@ -368,11 +368,11 @@ async fn a_command_after_an_append_behind_the_dispatchers_back_is_decided_on_the
     append_behind_its_back(&s.dispatcher, 5, &claimed).await;
     // Decided on the cached state (version 5, nothing claimed) this would be a second claim
     // accepted at version 6; decided on the log it is refused by the rules.
-    let again = Command::ClaimCompletion {
+    let again = Command::ClaimCompletion(ClaimCompletion {
         milestone_id: m1(),
         narrative: "投产".into(),
         evidence: vec![],
-    };
+    });
     let err = s
         .dispatcher
         .dispatch(req(again, actor("department", Some(LEAD))))

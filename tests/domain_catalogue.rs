@@ -18,7 +18,7 @@ use serde_json::json;
 fn scenario() -> Vec<Event> {
     let steps: Vec<(Command, Context)> = vec![
         (
-            Command::RegisterProject {
+            Command::RegisterProject(RegisterProject {
                 project_id: project_id(),
                 name: "太原轨道交通装备制造基地".into(),
                 industry: Industry::HighEndEquipment,
@@ -27,163 +27,163 @@ fn scenario() -> Vec<Event> {
                 supporting_departments: vec![dept(SUPPORT)],
                 description: "2020年年销售收入500亿元".into(),
                 source_section: "四、(一) 高端装备制造业".into(),
-            },
+            }),
             office(),
         ),
         (
-            Command::ScheduleMilestone {
+            Command::ScheduleMilestone(ScheduleMilestone {
                 milestone_id: m1(),
                 title: "整车组装线投产".into(),
                 due_date: date("2018-06-30"),
                 responsible_departments: vec![dept(LEAD), dept(SUPPORT)],
-            },
+            }),
             office(),
         ),
         (
-            Command::ScheduleMilestone {
+            Command::ScheduleMilestone(ScheduleMilestone {
                 milestone_id: m2(),
                 title: "配套园区一期竣工".into(),
                 due_date: date("2018-09-30"),
                 responsible_departments: vec![dept(LEAD)],
-            },
+            }),
             office(),
         ),
         (
-            Command::SetTarget {
+            Command::SetTarget(SetTarget {
                 target_id: t1(),
                 indicator: "年销售收入".into(),
                 unit: "亿元".into(),
                 target_value: 500.0,
                 year: 2020,
-            },
+            }),
             office(),
         ),
         (
-            Command::AssignDepartment {
+            Command::AssignDepartment(AssignDepartment {
                 department: dept(OUTSIDER),
                 role: DepartmentRole::Supporting,
-            },
+            }),
             office(),
         ),
         (Command::SignAssignment, department(LEAD)),
         (Command::SignAssignment, department(SUPPORT)),
         (
-            Command::ReturnAssignment {
+            Command::ReturnAssignment(ReturnAssignment {
                 reason: "不属于本单位职责".into(),
-            },
+            }),
             department(OUTSIDER),
         ),
         (
-            Command::ReportProgress {
+            Command::ReportProgress(ReportProgress {
                 milestone_id: m1(),
-                percent: 80,
+                percent: Percent::new(80).unwrap(),
                 narrative: "设备安装调试中".into(),
                 actuals: vec![IndicatorActual {
                     target_id: t1(),
                     value: 310.5,
                 }],
                 evidence: vec!["2018-06-12 现场照片".into()],
-            },
+            }),
             department(SUPPORT),
         ),
         (
-            Command::RequestExtension {
+            Command::RequestExtension(RequestExtension {
                 milestone_id: m2(),
                 new_due_date: date("2018-12-31"),
                 reason: "征地手续延迟".into(),
-            },
+            }),
             department(LEAD),
         ),
         (
-            Command::DecideExtension {
+            Command::DecideExtension(DecideExtension {
                 milestone_id: m2(),
                 approve: true,
                 reason: "理由充分".into(),
-            },
+            }),
             office(),
         ),
         (
-            Command::ClaimCompletion {
+            Command::ClaimCompletion(ClaimCompletion {
                 milestone_id: m1(),
                 narrative: "已投产".into(),
                 evidence: vec![],
-            },
+            }),
             department_at(LEAD, "2018-06-28T09:00:00+08:00"),
         ),
         (
-            Command::ReturnCompletion {
+            Command::ReturnCompletion(ReturnCompletion {
                 milestone_id: m1(),
                 reason: "报送情况与事实不符".into(),
-            },
+            }),
             inspector(),
         ),
         (
-            Command::ClaimCompletion {
+            Command::ClaimCompletion(ClaimCompletion {
                 milestone_id: m1(),
                 narrative: "已投产，附验收报告".into(),
                 evidence: vec!["验收报告".into()],
-            },
+            }),
             department_at(LEAD, "2018-06-30T22:00:00+08:00"),
         ),
         (
-            Command::AcceptCompletion { milestone_id: m1() },
+            Command::AcceptCompletion(AcceptCompletion { milestone_id: m1() }),
             inspector(),
         ),
         (
-            Command::RecordInspection {
+            Command::RecordInspection(RecordInspection {
                 inspected_on: date("2018-07-05"),
                 on_site: true,
                 summary: "现场督查".into(),
-                findings: vec![Finding {
+                findings: vec![NewFinding {
                     finding_id: f1(),
                     severity: Severity::High,
                     description: "安全防护设施不到位".into(),
                     milestone_id: Some(m1()),
                 }],
-            },
+            }),
             inspector(),
         ),
         (
-            Command::OrderRectification {
+            Command::OrderRectification(OrderRectification {
                 rectification_id: r1(),
                 finding_id: f1(),
                 department: dept(SUPPORT),
                 deadline: date("2018-08-31"),
                 instructions: "限期整改".into(),
-            },
+            }),
             inspector(),
         ),
         (
-            Command::ReportRectification {
+            Command::ReportRectification(ReportRectification {
                 rectification_id: r1(),
                 narrative: "已整改".into(),
                 evidence: vec![],
-            },
+            }),
             department(SUPPORT),
         ),
         (
-            Command::RejectRectification {
+            Command::RejectRectification(RejectRectification {
                 rectification_id: r1(),
                 reason: "未见整改材料".into(),
-            },
+            }),
             inspector(),
         ),
         (
-            Command::ReportRectification {
+            Command::ReportRectification(ReportRectification {
                 rectification_id: r1(),
                 narrative: "已整改，附照片".into(),
                 evidence: vec!["整改照片".into()],
-            },
+            }),
             department(SUPPORT),
         ),
         (
-            Command::VerifyRectification {
+            Command::VerifyRectification(VerifyRectification {
                 rectification_id: r1(),
-            },
+            }),
             inspector(),
         ),
         (
-            Command::RecordAssessment {
+            Command::RecordAssessment(RecordAssessment {
                 period: "2018".into(),
                 rubric_version: "2018.1".into(),
                 breakdown: vec![
@@ -197,44 +197,44 @@ fn scenario() -> Vec<Event> {
                     },
                 ],
                 grade: "良好".into(),
-            },
+            }),
             office(),
         ),
         (
-            Command::RateConfidence {
+            Command::RateConfidence(RateConfidence {
                 rating: Confidence::Amber,
                 assessor: "张评估".into(),
                 comment: "二期存在风险".into(),
-            },
+            }),
             office(),
         ),
         (
-            Command::RevisePlan {
+            Command::RevisePlan(RevisePlan {
                 change: PlanChange::DueDate {
                     milestone_id: m2(),
                     to: date("2019-03-31"),
                 },
                 reason: "联席会议调整".into(),
-            },
+            }),
             office(),
         ),
         (
-            Command::PlaceHold {
+            Command::PlaceHold(PlaceHold {
                 kind: HoldKind::Parked,
                 milestone_id: Some(m2()),
                 approver: "领导小组办公室主任".into(),
                 reason: "等待国家批复".into(),
                 expires_on: date("2018-10-31"),
-            },
+            }),
             office(),
         ),
         (
-            Command::LiftHold {
+            Command::LiftHold(LiftHold {
                 kind: HoldKind::Parked,
                 milestone_id: Some(m2()),
                 approver: "领导小组办公室主任".into(),
                 reason: "已批复".into(),
-            },
+            }),
             office(),
         ),
         (Command::RecordNoticeDue(notice_due()), office()),
@@ -255,15 +255,15 @@ fn scenario() -> Vec<Event> {
             office(),
         ),
         (
-            Command::CloseCycle {
+            Command::CloseCycle(CloseCycle {
                 reason: "年度任务完成".into(),
-            },
+            }),
             office(),
         ),
         (
-            Command::ReopenCycle {
+            Command::ReopenCycle(ReopenCycle {
                 instruction: "联席会议纪要〔2019〕3号".into(),
-            },
+            }),
             office(),
         ),
     ];

@@ -11,11 +11,11 @@ fn given_state(state: ProjectState) -> Given {
 }
 
 fn claim() -> Command {
-    Command::ClaimCompletion {
+    Command::ClaimCompletion(ClaimCompletion {
         milestone_id: m1(),
         narrative: "投产".into(),
         evidence: vec![],
-    }
+    })
 }
 
 fn parked_until(expires: &str) -> Event {
@@ -42,11 +42,11 @@ fn no_claim_or_extension_goes_through_while_the_milestone_is_parked() {
     let g = given(with(planned(), [parked_until("2018-07-31")]));
     g.when(claim(), department(LEAD))
         .then_error(DomainError::OnHold(date("2018-07-31")));
-    let ext = Command::RequestExtension {
+    let ext = Command::RequestExtension(RequestExtension {
         milestone_id: m1(),
         new_due_date: date("2018-09-30"),
         reason: "x".into(),
-    };
+    });
     g.when(ext, department(LEAD))
         .then_error(DomainError::OnHold(date("2018-07-31")));
 }
@@ -82,13 +82,13 @@ fn an_expired_hold_no_longer_stops_anything_and_a_new_one_can_be_placed() {
     let g = given(with(planned(), [parked_until("2018-06-10")]));
     g.when(claim(), department(LEAD))
         .then_events(vec![claimed(NOW)]);
-    let again = Command::PlaceHold {
+    let again = Command::PlaceHold(PlaceHold {
         kind: HoldKind::Suspended,
         milestone_id: Some(m1()),
         approver: "主任".into(),
         reason: "再次中止".into(),
         expires_on: date("2018-08-31"),
-    };
+    });
     g.when(again, office()).then_ok();
 }
 
@@ -105,16 +105,16 @@ fn returned(code: &str) -> Event {
 fn a_lead_that_returned_the_assignment_is_replaced_and_can_be_assigned_back() {
     let g = given(vec![registered(), returned(LEAD)]);
     assert_eq!(g.state.lead_department(), None);
-    let new_lead = Command::AssignDepartment {
+    let new_lead = Command::AssignDepartment(AssignDepartment {
         department: dept(OUTSIDER),
         role: DepartmentRole::Lead,
-    };
+    });
     let state = g.when(new_lead, office()).then_ok();
     assert_eq!(state.lead_department(), Some(&dept(OUTSIDER)));
-    let back = Command::AssignDepartment {
+    let back = Command::AssignDepartment(AssignDepartment {
         department: dept(LEAD),
         role: DepartmentRole::Supporting,
-    };
+    });
     let state = given_state(state).when(back, office()).then_ok();
     assert!(state.is_active(&dept(LEAD)));
 }
@@ -122,21 +122,21 @@ fn a_lead_that_returned_the_assignment_is_replaced_and_can_be_assigned_back() {
 #[test]
 fn a_department_that_returned_the_assignment_is_given_nothing_and_reports_nothing() {
     let g = given(with(planned(), [returned(SUPPORT)]));
-    let schedule = Command::ScheduleMilestone {
+    let schedule = Command::ScheduleMilestone(ScheduleMilestone {
         milestone_id: m2(),
         title: "x".into(),
         due_date: date("2018-09-30"),
         responsible_departments: vec![dept(SUPPORT)],
-    };
+    });
     g.when(schedule, office())
         .then_error(DomainError::DepartmentNotAssigned(dept(SUPPORT)));
-    let report = Command::ReportProgress {
+    let report = Command::ReportProgress(ReportProgress {
         milestone_id: m1(),
-        percent: 10,
+        percent: Percent::new(10).unwrap(),
         narrative: "x".into(),
         actuals: vec![],
         evidence: vec![],
-    };
+    });
     g.when(report, department(SUPPORT))
         .then_error(DomainError::AssignmentWasReturned);
 }
@@ -155,12 +155,14 @@ fn a_rectification_is_not_ordered_to_nor_reported_by_a_department_that_returned_
             milestone_id: None,
         }],
     });
-    let order = |d: &str| Command::OrderRectification {
-        rectification_id: r1(),
-        finding_id: f1(),
-        department: dept(d),
-        deadline: date("2018-07-31"),
-        instructions: "整改".into(),
+    let order = |d: &str| {
+        Command::OrderRectification(OrderRectification {
+            rectification_id: r1(),
+            finding_id: f1(),
+            department: dept(d),
+            deadline: date("2018-07-31"),
+            instructions: "整改".into(),
+        })
     };
     given(with(planned(), [inspected.clone(), returned(SUPPORT)]))
         .when(order(SUPPORT), inspector())
@@ -169,11 +171,11 @@ fn a_rectification_is_not_ordered_to_nor_reported_by_a_department_that_returned_
         .when(order(SUPPORT), inspector())
         .then_ok();
     let state = evolve(ordered, &returned(SUPPORT));
-    let report = Command::ReportRectification {
+    let report = Command::ReportRectification(ReportRectification {
         rectification_id: r1(),
         narrative: "已整改".into(),
         evidence: vec![],
-    };
+    });
     given_state(state)
         .when(report, department(SUPPORT))
         .then_error(DomainError::AssignmentWasReturned);
@@ -196,20 +198,20 @@ fn once_accepted_no_extension_decision_or_revision_rewrites_the_milestone() {
         planned(),
         [requested, claimed("2018-07-10T10:00:00+08:00"), accepted()],
     ));
-    let approve = Command::DecideExtension {
+    let approve = Command::DecideExtension(DecideExtension {
         milestone_id: m1(),
         approve: true,
         reason: "同意".into(),
-    };
+    });
     g.when(approve, office())
         .then_error(DomainError::CompletionAlreadyAccepted);
-    let revise = Command::RevisePlan {
+    let revise = Command::RevisePlan(RevisePlan {
         change: PlanChange::DueDate {
             milestone_id: m1(),
             to: date("2018-07-31"),
         },
         reason: "x".into(),
-    };
+    });
     g.when(revise, office())
         .then_error(DomainError::CompletionAlreadyAccepted);
     assert_eq!(g.state.milestones[&m1()].completion_late(), Some(true));
@@ -236,11 +238,11 @@ fn an_extension_overtaken_by_a_revision_cannot_move_the_date_back() {
     });
     given(with(planned(), [requested.clone(), revised]))
         .when(
-            Command::DecideExtension {
+            Command::DecideExtension(DecideExtension {
                 milestone_id: m1(),
                 approve: true,
                 reason: "同意".into(),
-            },
+            }),
             office(),
         )
         .then_error(DomainError::ExtensionNotLater);
@@ -254,11 +256,11 @@ fn an_extension_overtaken_by_a_revision_cannot_move_the_date_back() {
     };
     let state = given(with(planned(), [requested]))
         .when(
-            Command::DecideExtension {
+            Command::DecideExtension(DecideExtension {
                 milestone_id: m1(),
                 approve: false,
                 reason: "理由不足".into(),
-            },
+            }),
             office(),
         )
         .then_events(vec![Event::ExtensionDecided(rejected)]);
@@ -268,30 +270,32 @@ fn an_extension_overtaken_by_a_revision_cannot_move_the_date_back() {
 #[test]
 fn while_a_claim_is_under_review_no_progress_or_extension_is_filed() {
     let g = given(with(planned(), [claimed(NOW)]));
-    let report = Command::ReportProgress {
+    let report = Command::ReportProgress(ReportProgress {
         milestone_id: m1(),
-        percent: 5,
+        percent: Percent::new(5).unwrap(),
         narrative: "x".into(),
         actuals: vec![],
         evidence: vec![],
-    };
+    });
     g.when(report, department(SUPPORT))
         .then_error(DomainError::CompletionAlreadyClaimed);
-    let ext = Command::RequestExtension {
+    let ext = Command::RequestExtension(RequestExtension {
         milestone_id: m1(),
         new_due_date: date("2018-09-30"),
         reason: "x".into(),
-    };
+    });
     g.when(ext, department(LEAD))
         .then_error(DomainError::CompletionAlreadyClaimed);
 }
 
 #[test]
 fn an_extension_requested_on_the_due_date_is_in_time_and_the_next_day_late() {
-    let ext = || Command::RequestExtension {
-        milestone_id: m1(),
-        new_due_date: date("2018-09-30"),
-        reason: "x".into(),
+    let ext = || {
+        Command::RequestExtension(RequestExtension {
+            milestone_id: m1(),
+            new_due_date: date("2018-09-30"),
+            reason: "x".into(),
+        })
     };
     let on_time = given(planned())
         .when(ext(), department_at(LEAD, "2018-06-30T23:30:00+08:00"))
@@ -361,18 +365,18 @@ fn a_finding_stays_open_until_every_rectification_ordered_for_it_is_verified() {
     ));
     let state = g
         .when(
-            Command::VerifyRectification {
+            Command::VerifyRectification(VerifyRectification {
                 rectification_id: r1(),
-            },
+            }),
             inspector(),
         )
         .then_ok();
     assert!(state.findings[&f1()].open, "r2 is not verified yet");
     let state = given_state(state)
         .when(
-            Command::VerifyRectification {
+            Command::VerifyRectification(VerifyRectification {
                 rectification_id: r2,
-            },
+            }),
             inspector(),
         )
         .then_ok();
@@ -383,7 +387,7 @@ fn a_finding_stays_open_until_every_rectification_ordered_for_it_is_verified() {
 
 #[test]
 fn scores_and_actuals_must_be_finite_numbers() {
-    let huge = Command::RecordAssessment {
+    let huge = Command::RecordAssessment(RecordAssessment {
         period: "2018".into(),
         rubric_version: "1".into(),
         breakdown: vec![
@@ -397,20 +401,20 @@ fn scores_and_actuals_must_be_finite_numbers() {
             },
         ],
         grade: "优".into(),
-    };
+    });
     given(planned())
         .when(huge, office())
         .then_error(DomainError::NumberNotFinite);
-    let report = Command::ReportProgress {
+    let report = Command::ReportProgress(ReportProgress {
         milestone_id: m1(),
-        percent: 10,
+        percent: Percent::new(10).unwrap(),
         narrative: "x".into(),
         actuals: vec![IndicatorActual {
             target_id: t1(),
             value: f64::INFINITY,
         }],
         evidence: vec![],
-    };
+    });
     given(planned())
         .when(report, department(LEAD))
         .then_error(DomainError::NumberNotFinite);
@@ -418,12 +422,12 @@ fn scores_and_actuals_must_be_finite_numbers() {
 
 #[test]
 fn responsible_departments_are_listed_once_in_order() {
-    let cmd = Command::ScheduleMilestone {
+    let cmd = Command::ScheduleMilestone(ScheduleMilestone {
         milestone_id: m2(),
         title: "x".into(),
         due_date: date("2018-09-30"),
         responsible_departments: vec![dept(SUPPORT), dept(LEAD), dept(SUPPORT)],
-    };
+    });
     let state = given(vec![registered()]).when(cmd, office()).then_ok();
     assert_eq!(
         state.milestones[&m2()].responsible,

@@ -23,7 +23,7 @@ fn accepted() -> Event {
 fn an_inspector_accepts_a_claim() {
     let state = given(with(planned(), [claimed(NOW)]))
         .when(
-            Command::AcceptCompletion { milestone_id: m1() },
+            Command::AcceptCompletion(AcceptCompletion { milestone_id: m1() }),
             inspector(),
         )
         .then_events(vec![accepted()]);
@@ -32,7 +32,7 @@ fn an_inspector_accepts_a_claim() {
 
 #[test]
 fn a_claim_cannot_be_accepted_before_it_is_made_nor_twice() {
-    let accept = || Command::AcceptCompletion { milestone_id: m1() };
+    let accept = || Command::AcceptCompletion(AcceptCompletion { milestone_id: m1() });
     given(planned())
         .when(accept(), inspector())
         .then_error(DomainError::ClaimNotMade);
@@ -41,7 +41,7 @@ fn a_claim_cannot_be_accepted_before_it_is_made_nor_twice() {
         .then_error(DomainError::CompletionAlreadyAccepted);
     given(planned())
         .when(
-            Command::AcceptCompletion { milestone_id: m2() },
+            Command::AcceptCompletion(AcceptCompletion { milestone_id: m2() }),
             inspector(),
         )
         .then_error(DomainError::UnknownMilestone(m2()));
@@ -49,10 +49,10 @@ fn a_claim_cannot_be_accepted_before_it_is_made_nor_twice() {
 
 #[test]
 fn an_inspector_returns_a_claim_with_a_reason() {
-    let cmd = Command::ReturnCompletion {
+    let cmd = Command::ReturnCompletion(ReturnCompletion {
         milestone_id: m1(),
         reason: "报送情况与事实不符".into(),
-    };
+    });
     let e = CompletionReturned {
         milestone_id: m1(),
         inspector: "li.inspector".into(),
@@ -66,21 +66,14 @@ fn an_inspector_returns_a_claim_with_a_reason() {
 
 #[test]
 fn a_return_needs_a_reason_and_a_claim() {
-    let g = given(with(planned(), [claimed(NOW)]));
-    g.when(
-        Command::ReturnCompletion {
-            milestone_id: m1(),
-            reason: "".into(),
-        },
-        inspector(),
-    )
-    .then_error(DomainError::ReasonRequired);
+    // reason is a `Prose`: blank text never reaches decide.
+    refuses_blank::<Prose>();
     given(planned())
         .when(
-            Command::ReturnCompletion {
+            Command::ReturnCompletion(ReturnCompletion {
                 milestone_id: m1(),
                 reason: "x".into(),
-            },
+            }),
             inspector(),
         )
         .then_error(DomainError::ClaimNotMade);
@@ -88,8 +81,8 @@ fn a_return_needs_a_reason_and_a_claim() {
 
 // ── RecordInspection / OrderRectification ──
 
-fn finding(id: FindingId, milestone: Option<MilestoneId>) -> Finding {
-    Finding {
+fn finding(id: FindingId, milestone: Option<MilestoneId>) -> NewFinding {
+    NewFinding {
         finding_id: id,
         severity: Severity::High,
         description: "安全防护设施不到位".into(),
@@ -97,13 +90,13 @@ fn finding(id: FindingId, milestone: Option<MilestoneId>) -> Finding {
     }
 }
 
-fn inspection(findings: Vec<Finding>) -> Command {
-    Command::RecordInspection {
+fn inspection(findings: Vec<NewFinding>) -> Command {
+    Command::RecordInspection(RecordInspection {
         inspected_on: date("2018-06-14"),
         on_site: true,
         summary: "现场督查".into(),
         findings,
-    }
+    })
 }
 
 fn inspected() -> Event {
@@ -112,7 +105,12 @@ fn inspected() -> Event {
         inspected_on: date("2018-06-14"),
         on_site: true,
         summary: "现场督查".into(),
-        findings: vec![finding(f1(), Some(m1()))],
+        findings: vec![Finding {
+            finding_id: f1(),
+            severity: Severity::High,
+            description: "安全防护设施不到位".into(),
+            milestone_id: Some(m1()),
+        }],
     })
 }
 
@@ -137,28 +135,18 @@ fn findings_are_recorded_once_against_known_milestones_with_a_description() {
     .then_error(DomainError::FindingAlreadyRecorded(f1()));
     g.when(inspection(vec![finding(f1(), Some(m2()))]), inspector())
         .then_error(DomainError::UnknownMilestone(m2()));
-    let mut blank = finding(f1(), None);
-    blank.description = " ".into();
-    g.when(inspection(vec![blank]), inspector())
-        .then_error(DomainError::FieldRequired("finding description"));
-    let no_summary = Command::RecordInspection {
-        inspected_on: date("2018-06-14"),
-        on_site: false,
-        summary: "".into(),
-        findings: vec![],
-    };
-    g.when(no_summary, inspector())
-        .then_error(DomainError::FieldRequired("summary"));
+    // finding description and summary are `Prose`s: blank text never reaches decide.
+    refuses_blank::<Prose>();
 }
 
 fn order(department: &str, deadline: &str) -> Command {
-    Command::OrderRectification {
+    Command::OrderRectification(OrderRectification {
         rectification_id: r1(),
         finding_id: f1(),
         department: dept(department),
         deadline: date(deadline),
         instructions: "限期整改".into(),
-    }
+    })
 }
 
 fn ordered() -> Event {
@@ -197,11 +185,11 @@ fn a_rectification_is_ordered_once_for_a_known_finding_to_an_assigned_department
 // ── ReportRectification / VerifyRectification / RejectRectification ──
 
 fn report_rectification() -> Command {
-    Command::ReportRectification {
+    Command::ReportRectification(ReportRectification {
         rectification_id: r1(),
         narrative: "已整改".into(),
         evidence: vec!["照片".into()],
-    }
+    })
 }
 
 fn rectification_reported() -> Event {
@@ -241,9 +229,9 @@ fn an_inspector_verifies_a_reported_rectification_and_the_finding_closes() {
         [inspected(), ordered(), rectification_reported()],
     ))
     .when(
-        Command::VerifyRectification {
+        Command::VerifyRectification(VerifyRectification {
             rectification_id: r1(),
-        },
+        }),
         inspector(),
     )
     .then_events(vec![verified]);
@@ -257,17 +245,17 @@ fn an_inspector_verifies_a_reported_rectification_and_the_finding_closes() {
 fn a_rectification_is_verified_or_rejected_only_once_reported() {
     let g = given(with(planned(), [inspected(), ordered()]));
     g.when(
-        Command::VerifyRectification {
+        Command::VerifyRectification(VerifyRectification {
             rectification_id: r1(),
-        },
+        }),
         inspector(),
     )
     .then_error(DomainError::RectificationNotReported);
     g.when(
-        Command::RejectRectification {
+        Command::RejectRectification(RejectRectification {
             rectification_id: r1(),
             reason: "x".into(),
-        },
+        }),
         inspector(),
     )
     .then_error(DomainError::RectificationNotReported);
@@ -279,20 +267,14 @@ fn an_inspector_rejects_a_rectification_with_a_reason_and_it_is_reported_again()
         planned(),
         [inspected(), ordered(), rectification_reported()],
     ));
-    g.when(
-        Command::RejectRectification {
-            rectification_id: r1(),
-            reason: "".into(),
-        },
-        inspector(),
-    )
-    .then_error(DomainError::ReasonRequired);
+    // reason is a `Prose`: blank text never reaches decide.
+    refuses_blank::<Prose>();
     let state = g
         .when(
-            Command::RejectRectification {
+            Command::RejectRectification(RejectRectification {
                 rectification_id: r1(),
                 reason: "未见材料".into(),
-            },
+            }),
             inspector(),
         )
         .then_ok();
@@ -320,12 +302,12 @@ fn the_office_records_an_assessment_whose_score_is_the_sum_of_its_breakdown() {
             points: -2.0,
         },
     ];
-    let cmd = Command::RecordAssessment {
+    let cmd = Command::RecordAssessment(RecordAssessment {
         period: "2018".into(),
         rubric_version: "2018.1".into(),
         breakdown: breakdown.clone(),
         grade: "良好".into(),
-    };
+    });
     let e = AssessmentRecorded {
         period: "2018".into(),
         rubric_version: "2018.1".into(),
@@ -342,44 +324,31 @@ fn the_office_records_an_assessment_whose_score_is_the_sum_of_its_breakdown() {
 #[test]
 fn an_assessment_names_its_rubric_and_scores_something() {
     let g = given(planned());
-    let cmd = |rubric: &str, breakdown: Vec<ScoreItem>| Command::RecordAssessment {
-        period: "2018".into(),
-        rubric_version: rubric.into(),
-        breakdown,
-        grade: "良好".into(),
+    let cmd = |rubric: &'static str, breakdown: Vec<ScoreItem>| {
+        Command::RecordAssessment(RecordAssessment {
+            period: "2018".into(),
+            rubric_version: rubric.into(),
+            breakdown,
+            grade: "良好".into(),
+        })
     };
-    g.when(
-        cmd(
-            "",
-            vec![ScoreItem {
-                item: "x".into(),
-                points: 1.0,
-            }],
-        ),
-        office(),
-    )
-    .then_error(DomainError::FieldRequired("rubric_version"));
+    // rubric_version is a `Line`: blank text never reaches decide.
+    refuses_blank::<Line>();
     g.when(cmd("2018.1", vec![]), office())
         .then_error(DomainError::EmptyScoreBreakdown);
 }
 
 #[test]
 fn a_named_assessor_rates_delivery_confidence() {
-    let cmd = Command::RateConfidence {
+    let cmd = Command::RateConfidence(RateConfidence {
         rating: Confidence::Red,
         assessor: "张评估".into(),
         comment: "严重滞后".into(),
-    };
+    });
     let state = given(planned()).when(cmd, office()).then_ok();
     assert_eq!(state.confidence.unwrap().rating, Confidence::Red);
-    let anonymous = Command::RateConfidence {
-        rating: Confidence::Green,
-        assessor: " ".into(),
-        comment: "".into(),
-    };
-    given(planned())
-        .when(anonymous, office())
-        .then_error(DomainError::FieldRequired("assessor"));
+    // assessor is a `Line`: blank text never reaches decide.
+    refuses_blank::<Line>();
 }
 
 // ── DecideExtension ──
@@ -398,11 +367,11 @@ fn requested() -> Event {
 
 #[test]
 fn the_office_approves_an_extension_and_the_first_baseline_stays() {
-    let cmd = Command::DecideExtension {
+    let cmd = Command::DecideExtension(DecideExtension {
         milestone_id: m1(),
         approve: true,
         reason: "理由充分".into(),
-    };
+    });
     let e = ExtensionDecided {
         milestone_id: m1(),
         decision: Decision::Approved,
@@ -423,11 +392,11 @@ fn the_office_approves_an_extension_and_the_first_baseline_stays() {
 
 #[test]
 fn the_office_rejects_an_extension_and_the_due_date_stands() {
-    let cmd = Command::DecideExtension {
+    let cmd = Command::DecideExtension(DecideExtension {
         milestone_id: m1(),
         approve: false,
         reason: "理由不足".into(),
-    };
+    });
     let state = given(with(planned(), [requested()]))
         .when(cmd, office())
         .then_ok();
@@ -438,37 +407,29 @@ fn the_office_rejects_an_extension_and_the_due_date_stands() {
 fn an_extension_is_decided_only_when_requested_and_with_a_reason() {
     given(planned())
         .when(
-            Command::DecideExtension {
+            Command::DecideExtension(DecideExtension {
                 milestone_id: m1(),
                 approve: true,
                 reason: "x".into(),
-            },
+            }),
             office(),
         )
         .then_error(DomainError::NoExtensionPending);
-    given(with(planned(), [requested()]))
-        .when(
-            Command::DecideExtension {
-                milestone_id: m1(),
-                approve: true,
-                reason: "".into(),
-            },
-            office(),
-        )
-        .then_error(DomainError::ReasonRequired);
+    // reason is a `Prose`: blank text never reaches decide.
+    refuses_blank::<Prose>();
 }
 
 // ── RevisePlan ──
 
 #[test]
 fn a_revised_due_date_keeps_the_first_baseline() {
-    let cmd = Command::RevisePlan {
+    let cmd = Command::RevisePlan(RevisePlan {
         change: PlanChange::DueDate {
             milestone_id: m1(),
             to: date("2018-12-31"),
         },
         reason: "联席会议调整".into(),
-    };
+    });
     let e = PlanRevised {
         revision: Revision::DueDate {
             milestone_id: m1(),
@@ -488,13 +449,13 @@ fn a_revised_due_date_keeps_the_first_baseline() {
 
 #[test]
 fn a_revised_target_keeps_its_first_value() {
-    let cmd = Command::RevisePlan {
+    let cmd = Command::RevisePlan(RevisePlan {
         change: PlanChange::TargetValue {
             target_id: t1(),
             to: 450.0,
         },
         reason: "市场变化".into(),
-    };
+    });
     let state = given(planned()).when(cmd, office()).then_ok();
     let t = &state.targets[&t1()];
     assert_eq!((t.baseline_value, t.value), (500.0, 450.0));
@@ -503,21 +464,14 @@ fn a_revised_target_keeps_its_first_value() {
 #[test]
 fn a_revision_needs_a_reason_and_something_known_to_revise() {
     let g = given(planned());
-    let revise = |change: PlanChange, reason: &str| Command::RevisePlan {
-        change,
-        reason: reason.into(),
+    let revise = |change: PlanChange, reason: &'static str| {
+        Command::RevisePlan(RevisePlan {
+            change,
+            reason: reason.into(),
+        })
     };
-    g.when(
-        revise(
-            PlanChange::DueDate {
-                milestone_id: m1(),
-                to: date("2019-01-01"),
-            },
-            "",
-        ),
-        office(),
-    )
-    .then_error(DomainError::ReasonRequired);
+    // reason is a `Prose`: blank text never reaches decide.
+    refuses_blank::<Prose>();
     g.when(
         revise(
             PlanChange::DueDate {
@@ -557,22 +511,22 @@ fn a_revision_needs_a_reason_and_something_known_to_revise() {
 // ── PlaceHold / LiftHold ──
 
 fn place(kind: HoldKind, milestone: Option<MilestoneId>, expires: &str) -> Command {
-    Command::PlaceHold {
+    Command::PlaceHold(PlaceHold {
         kind,
         milestone_id: milestone,
         approver: "办公室主任".into(),
         reason: "等待国家批复".into(),
         expires_on: date(expires),
-    }
+    })
 }
 
 fn lift(kind: HoldKind, milestone: Option<MilestoneId>) -> Command {
-    Command::LiftHold {
+    Command::LiftHold(LiftHold {
         kind,
         milestone_id: milestone,
         approver: "办公室主任".into(),
         reason: "已批复".into(),
-    }
+    })
 }
 
 #[test]
@@ -616,13 +570,8 @@ fn a_hold_is_placed_once_expires_in_the_future_and_is_lifted_as_what_it_is() {
     given(planned())
         .when(place(HoldKind::Parked, None, "2018-06-15"), office())
         .then_error(DomainError::HoldExpiryNotInFuture);
-    let mut no_reason = place(HoldKind::Parked, None, "2018-09-30");
-    if let Command::PlaceHold { reason, .. } = &mut no_reason {
-        reason.clear();
-    }
-    given(planned())
-        .when(no_reason, office())
-        .then_error(DomainError::ReasonRequired);
+    // reason is a `Prose`: blank text never reaches decide.
+    refuses_blank::<Prose>();
 }
 
 // ── CloseCycle / ReopenCycle ──
@@ -631,42 +580,37 @@ fn a_hold_is_placed_once_expires_in_the_future_and_is_lifted_as_what_it_is() {
 fn a_closed_cycle_takes_no_commands_until_reopened_on_a_new_instruction() {
     let state = given(planned())
         .when(
-            Command::CloseCycle {
+            Command::CloseCycle(CloseCycle {
                 reason: "年度任务完成".into(),
-            },
+            }),
             office(),
         )
         .then_ok();
     assert!(state.closed);
     let g = given_state(state);
     g.when(
-        Command::ClaimCompletion {
+        Command::ClaimCompletion(ClaimCompletion {
             milestone_id: m1(),
             narrative: "x".into(),
             evidence: vec![],
-        },
+        }),
         department(LEAD),
     )
     .then_error(DomainError::CycleClosed);
     g.when(
-        Command::CloseCycle {
+        Command::CloseCycle(CloseCycle {
             reason: "again".into(),
-        },
+        }),
         office(),
     )
     .then_error(DomainError::CycleClosed);
-    g.when(
-        Command::ReopenCycle {
-            instruction: "".into(),
-        },
-        office(),
-    )
-    .then_error(DomainError::FieldRequired("instruction"));
+    // instruction is a `Prose`: blank text never reaches decide.
+    refuses_blank::<Prose>();
     let reopened = g
         .when(
-            Command::ReopenCycle {
+            Command::ReopenCycle(ReopenCycle {
                 instruction: "联席会议纪要〔2019〕3号".into(),
-            },
+            }),
             office(),
         )
         .then_ok();
@@ -677,12 +621,12 @@ fn a_closed_cycle_takes_no_commands_until_reopened_on_a_new_instruction() {
 #[test]
 fn closing_needs_a_reason_and_reopening_a_closed_cycle() {
     let g = given(planned());
-    g.when(Command::CloseCycle { reason: " ".into() }, office())
-        .then_error(DomainError::ReasonRequired);
+    // reason is a `Prose`: blank text never reaches decide.
+    refuses_blank::<Prose>();
     g.when(
-        Command::ReopenCycle {
+        Command::ReopenCycle(ReopenCycle {
             instruction: "x".into(),
-        },
+        }),
         office(),
     )
     .then_error(DomainError::CycleNotClosed);

@@ -180,7 +180,7 @@ async fn an_import_that_stopped_half_way_is_finished_without_doubles() {
     let plan = parse(&shipped_text());
     let total = command_count(&plan);
     // The first 300 commands of an earlier run, the last of them mid-project.
-    let earlier = project_commands(&plan);
+    let earlier = project_commands(&plan).unwrap();
     let done: Vec<(&ProjectCommands, &PlannedCommand)> = earlier
         .iter()
         .flat_map(|p| p.commands.iter().map(move |c| (p, c)))
@@ -257,7 +257,13 @@ async fn only_a_role_that_may_register_projects_can_import() {
     let e = import(&s.dispatcher, &plan, &department, now())
         .await
         .unwrap_err();
-    assert!(matches!(e.source, DispatchError::RoleMayNot { .. }), "{e}");
+    assert!(
+        matches!(
+            e.source,
+            ImportRefusal::Dispatch(DispatchError::RoleMayNot { .. })
+        ),
+        "{e}"
+    );
     assert_eq!(e.project, "taiyuan-rail-transit-base");
     assert_eq!(s.dispatcher.store.head().seq, 0);
 }
@@ -331,4 +337,31 @@ fn duban_import_prints_a_summary_and_exits_1_on_a_broken_file_appending_nothing(
     let (code, _, err) = duban(&["import", "plans/no-such-plan.toml"], &data);
     assert_eq!(code, 1);
     assert!(err.contains("cannot read"), "{err}");
+}
+
+#[test]
+fn a_plan_text_no_command_can_carry_is_refused_naming_the_item_and_the_rule() {
+    let long = "节".repeat(201);
+    for (title, rule) in [
+        (
+            long.as_str(),
+            "title: text is too long: 201 characters, at most 200",
+        ),
+        (
+            "增补\u{202E}节点",
+            "title: text contains a forbidden character",
+        ),
+    ] {
+        let text = shipped_text().replacen(
+            "milestones = [\n",
+            &format!(
+                "milestones = [\n  {{ key = \"extra\", title = \"{title}\", due = 2019-03-31, responsible = [\"TY-GOV\"] }},\n"
+            ),
+            1,
+        );
+        let e = PlanFile::parse(&text, &policies().departments).unwrap_err();
+        let message = e.to_string();
+        assert!(message.contains("milestone extra"), "{message}");
+        assert!(message.contains(rule), "{message}");
+    }
 }

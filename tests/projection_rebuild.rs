@@ -49,9 +49,9 @@ async fn history(d: &Dispatcher<SledStore>, projects: std::ops::Range<u128>) {
     let lead = || actor("department", Some(LEAD));
     for i in projects {
         let p = ProjectId(Uuid::from_u128(1000 + i));
-        let register = Command::RegisterProject {
+        let register = Command::RegisterProject(RegisterProject {
             project_id: p,
-            name: format!("项目{i}"),
+            name: Line::try_from(format!("项目{i}")).unwrap(),
             industry: if i % 2 == 0 {
                 Industry::NewMaterials
             } else {
@@ -64,64 +64,66 @@ async fn history(d: &Dispatcher<SledStore>, projects: std::ops::Range<u128>) {
             },
             lead_department: dept(LEAD),
             supporting_departments: vec![dept(SUPPORT)],
-            description: String::new(),
+            description: Note::default(),
             source_section: "四".into(),
-        };
+        });
         run(d, p, register, office()).await;
         let ms: Vec<MilestoneId> = (0..3)
             .map(|k| MilestoneId(Uuid::from_u128(i * 10 + k + 1)))
             .collect();
         for (k, m) in ms.iter().enumerate() {
-            let schedule = Command::ScheduleMilestone {
+            let schedule = Command::ScheduleMilestone(ScheduleMilestone {
                 milestone_id: *m,
-                title: format!("节点{k}"),
+                title: Line::try_from(format!("节点{k}")).unwrap(),
                 due_date: date("2018-05-31") + chrono::Duration::days(30 * k as i64 + i as i64),
                 responsible_departments: vec![dept(LEAD)],
-            };
+            });
             run(d, p, schedule, office()).await;
         }
         run(d, p, Command::SignAssignment, lead()).await;
         for pct in [20u8, 40, 60] {
-            let report = Command::ReportProgress {
+            let report = Command::ReportProgress(ReportProgress {
                 milestone_id: ms[0],
-                percent: pct,
+                percent: Percent::new(pct).unwrap(),
                 narrative: "推进".into(),
                 actuals: vec![],
                 evidence: vec![],
-            };
+            });
             run(d, p, report, lead()).await;
         }
         if i % 2 == 0 {
-            let claim = || Command::ClaimCompletion {
-                milestone_id: ms[0],
-                narrative: "完成".into(),
-                evidence: vec![],
+            let claim = || {
+                Command::ClaimCompletion(ClaimCompletion {
+                    milestone_id: ms[0],
+                    narrative: "完成".into(),
+                    evidence: vec![],
+                })
             };
             run(d, p, claim(), lead()).await;
-            let back = Command::ReturnCompletion {
+            let back = Command::ReturnCompletion(ReturnCompletion {
                 milestone_id: ms[0],
                 reason: "材料不全".into(),
-            };
+            });
             run(d, p, back, inspector()).await;
             run(d, p, claim(), lead()).await;
             run(
                 d,
                 p,
-                Command::AcceptCompletion {
+                Command::AcceptCompletion(AcceptCompletion {
                     milestone_id: ms[0],
-                },
+                }),
                 inspector(),
             )
             .await;
         }
         if i % 3 == 0 {
-            let hold = Command::PlaceHold {
+            let hold = Command::PlaceHold(PlaceHold {
                 kind: HoldKind::Parked,
                 milestone_id: Some(ms[1]),
                 approver: "wang".into(),
                 reason: "等待批复".into(),
                 expires_on: date("2018-09-30"),
-            };
+            });
             run(d, p, hold, office()).await;
         }
     }
@@ -384,40 +386,42 @@ async fn the_overdue_counts_follow_every_change_to_the_due_date_index() {
     let office = || actor("office", None);
     let p = |i: u128| ProjectId(Uuid::from_u128(1000 + i));
     let m = |i: u128, k: u128| MilestoneId(Uuid::from_u128(i * 10 + k + 1));
-    let revise = Command::RevisePlan {
+    let revise = Command::RevisePlan(RevisePlan {
         change: PlanChange::DueDate {
             milestone_id: m(1, 2),
             to: date("2019-03-01"),
         },
         reason: "调整".into(),
-    };
+    });
     run(&d, p(1), revise, office()).await;
-    let shared = Command::ScheduleMilestone {
+    let shared = Command::ScheduleMilestone(ScheduleMilestone {
         milestone_id: MilestoneId(Uuid::from_u128(9_001)),
         title: "联合节点".into(),
         due_date: date("2018-07-02"),
         responsible_departments: vec![dept(LEAD), dept(SUPPORT)],
-    };
+    });
     run(&d, p(4), shared, office()).await;
-    let hold = |milestone_id| Command::PlaceHold {
-        kind: HoldKind::Suspended,
-        milestone_id,
-        approver: "wang".into(),
-        reason: "整体暂缓".into(),
-        expires_on: date("2018-12-31"),
+    let hold = |milestone_id| {
+        Command::PlaceHold(PlaceHold {
+            kind: HoldKind::Suspended,
+            milestone_id,
+            approver: "wang".into(),
+            reason: "整体暂缓".into(),
+            expires_on: date("2018-12-31"),
+        })
     };
     run(&d, p(5), hold(None), office()).await;
     run(&d, p(2), hold(None), office()).await;
-    let lift = Command::LiftHold {
+    let lift = Command::LiftHold(LiftHold {
         kind: HoldKind::Suspended,
         milestone_id: None,
         approver: "wang".into(),
         reason: "恢复".into(),
-    };
+    });
     run(&d, p(2), lift, office()).await;
-    let close = Command::CloseCycle {
+    let close = Command::CloseCycle(CloseCycle {
         reason: "周期结束".into(),
-    };
+    });
     run(&d, p(3), close, office()).await;
     wait_until_caught_up(&models, &store).await;
     assert_counts_agree(&models, "after the changes");

@@ -5,154 +5,56 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::events::{Finding, HoldKind, IndicatorActual, ScoreItem};
 use super::values::*;
+
+mod assess;
+mod implement;
+mod improve;
+mod inspect;
+mod plan;
+
+pub use assess::*;
+pub use implement::*;
+pub use improve::*;
+pub use inspect::*;
+pub use plan::*;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Command {
     // 规划 plan (office)
-    RegisterProject {
-        project_id: ProjectId,
-        name: String,
-        industry: Industry,
-        city: City,
-        lead_department: DepartmentCode,
-        supporting_departments: Vec<DepartmentCode>,
-        description: String,
-        source_section: String,
-    },
-    ScheduleMilestone {
-        milestone_id: MilestoneId,
-        title: String,
-        due_date: NaiveDate,
-        responsible_departments: Vec<DepartmentCode>,
-    },
-    SetTarget {
-        target_id: TargetId,
-        indicator: String,
-        unit: String,
-        target_value: f64,
-        year: i32,
-    },
-    AssignDepartment {
-        department: DepartmentCode,
-        role: DepartmentRole,
-    },
+    RegisterProject(RegisterProject),
+    ScheduleMilestone(ScheduleMilestone),
+    SetTarget(SetTarget),
+    AssignDepartment(AssignDepartment),
     // 落实 implement (department)
     SignAssignment,
-    ReturnAssignment {
-        reason: String,
-    },
-    ReportProgress {
-        milestone_id: MilestoneId,
-        percent: u8,
-        narrative: String,
-        actuals: Vec<IndicatorActual>,
-        evidence: Vec<String>,
-    },
-    ClaimCompletion {
-        milestone_id: MilestoneId,
-        narrative: String,
-        evidence: Vec<String>,
-    },
-    RequestExtension {
-        milestone_id: MilestoneId,
-        new_due_date: NaiveDate,
-        reason: String,
-    },
+    ReturnAssignment(ReturnAssignment),
+    ReportProgress(ReportProgress),
+    ClaimCompletion(ClaimCompletion),
+    RequestExtension(RequestExtension),
     // 督查 inspect (inspector)
-    AcceptCompletion {
-        milestone_id: MilestoneId,
-    },
-    ReturnCompletion {
-        milestone_id: MilestoneId,
-        reason: String,
-    },
-    RecordInspection {
-        inspected_on: NaiveDate,
-        on_site: bool,
-        summary: String,
-        findings: Vec<Finding>,
-    },
-    OrderRectification {
-        rectification_id: RectificationId,
-        finding_id: FindingId,
-        department: DepartmentCode,
-        deadline: NaiveDate,
-        instructions: String,
-    },
+    AcceptCompletion(AcceptCompletion),
+    ReturnCompletion(ReturnCompletion),
+    RecordInspection(RecordInspection),
+    OrderRectification(OrderRectification),
     // 考核 assess (office)
-    RecordAssessment {
-        period: String,
-        rubric_version: String,
-        breakdown: Vec<ScoreItem>,
-        grade: String,
-    },
-    RateConfidence {
-        rating: Confidence,
-        assessor: String,
-        comment: String,
-    },
+    RecordAssessment(RecordAssessment),
+    RateConfidence(RateConfidence),
     // 改进 improve
-    ReportRectification {
-        rectification_id: RectificationId,
-        narrative: String,
-        evidence: Vec<String>,
-    },
-    VerifyRectification {
-        rectification_id: RectificationId,
-    },
-    RejectRectification {
-        rectification_id: RectificationId,
-        reason: String,
-    },
-    DecideExtension {
-        milestone_id: MilestoneId,
-        approve: bool,
-        reason: String,
-    },
-    RevisePlan {
-        change: PlanChange,
-        reason: String,
-    },
-    PlaceHold {
-        kind: HoldKind,
-        milestone_id: Option<MilestoneId>,
-        approver: String,
-        reason: String,
-        expires_on: NaiveDate,
-    },
-    LiftHold {
-        kind: HoldKind,
-        milestone_id: Option<MilestoneId>,
-        approver: String,
-        reason: String,
-    },
-    CloseCycle {
-        reason: String,
-    },
-    ReopenCycle {
-        instruction: String,
-    },
+    ReportRectification(ReportRectification),
+    VerifyRectification(VerifyRectification),
+    RejectRectification(RejectRectification),
+    DecideExtension(DecideExtension),
+    RevisePlan(RevisePlan),
+    PlaceHold(PlaceHold),
+    LiftHold(LiftHold),
+    CloseCycle(CloseCycle),
+    ReopenCycle(ReopenCycle),
     // clock facts (the notifier)
     RecordNoticeDue(super::events::NoticeDue),
     RecordNoticeSent(super::events::NoticeSent),
     RecordNoticeFailed(super::events::NoticeFailed),
-}
-
-/// What a plan revision asks for; the value before is filled in by `decide`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum PlanChange {
-    DueDate {
-        milestone_id: MilestoneId,
-        to: NaiveDate,
-    },
-    TargetValue {
-        target_id: TargetId,
-        to: f64,
-    },
 }
 
 impl Command {
@@ -203,30 +105,30 @@ impl Command {
     /// The command's name (see [`COMMAND_NAMES`]).
     pub fn name(&self) -> &'static str {
         match self {
-            Command::RegisterProject { .. } => "register_project",
-            Command::ScheduleMilestone { .. } => "schedule_milestone",
-            Command::SetTarget { .. } => "set_target",
-            Command::AssignDepartment { .. } => "assign_department",
+            Command::RegisterProject(_) => "register_project",
+            Command::ScheduleMilestone(_) => "schedule_milestone",
+            Command::SetTarget(_) => "set_target",
+            Command::AssignDepartment(_) => "assign_department",
             Command::SignAssignment => "sign_assignment",
-            Command::ReturnAssignment { .. } => "return_assignment",
-            Command::ReportProgress { .. } => "report_progress",
-            Command::ClaimCompletion { .. } => "claim_completion",
-            Command::RequestExtension { .. } => "request_extension",
-            Command::AcceptCompletion { .. } => "accept_completion",
-            Command::ReturnCompletion { .. } => "return_completion",
-            Command::RecordInspection { .. } => "record_inspection",
-            Command::OrderRectification { .. } => "order_rectification",
-            Command::RecordAssessment { .. } => "record_assessment",
-            Command::RateConfidence { .. } => "rate_confidence",
-            Command::ReportRectification { .. } => "report_rectification",
-            Command::VerifyRectification { .. } => "verify_rectification",
-            Command::RejectRectification { .. } => "reject_rectification",
-            Command::DecideExtension { .. } => "decide_extension",
-            Command::RevisePlan { .. } => "revise_plan",
-            Command::PlaceHold { .. } => "place_hold",
-            Command::LiftHold { .. } => "lift_hold",
-            Command::CloseCycle { .. } => "close_cycle",
-            Command::ReopenCycle { .. } => "reopen_cycle",
+            Command::ReturnAssignment(_) => "return_assignment",
+            Command::ReportProgress(_) => "report_progress",
+            Command::ClaimCompletion(_) => "claim_completion",
+            Command::RequestExtension(_) => "request_extension",
+            Command::AcceptCompletion(_) => "accept_completion",
+            Command::ReturnCompletion(_) => "return_completion",
+            Command::RecordInspection(_) => "record_inspection",
+            Command::OrderRectification(_) => "order_rectification",
+            Command::RecordAssessment(_) => "record_assessment",
+            Command::RateConfidence(_) => "rate_confidence",
+            Command::ReportRectification(_) => "report_rectification",
+            Command::VerifyRectification(_) => "verify_rectification",
+            Command::RejectRectification(_) => "reject_rectification",
+            Command::DecideExtension(_) => "decide_extension",
+            Command::RevisePlan(_) => "revise_plan",
+            Command::PlaceHold(_) => "place_hold",
+            Command::LiftHold(_) => "lift_hold",
+            Command::CloseCycle(_) => "close_cycle",
+            Command::ReopenCycle(_) => "reopen_cycle",
             Command::RecordNoticeDue(_) => "record_notice_due",
             Command::RecordNoticeSent(_) => "record_notice_sent",
             Command::RecordNoticeFailed(_) => "record_notice_failed",
@@ -236,19 +138,19 @@ impl Command {
     /// Departments the command names (to be checked against the directory).
     pub fn named_departments(&self) -> Vec<&DepartmentCode> {
         match self {
-            Command::RegisterProject {
+            Command::RegisterProject(RegisterProject {
                 lead_department,
                 supporting_departments,
                 ..
-            } => std::iter::once(lead_department)
+            }) => std::iter::once(lead_department)
                 .chain(supporting_departments)
                 .collect(),
-            Command::ScheduleMilestone {
+            Command::ScheduleMilestone(ScheduleMilestone {
                 responsible_departments,
                 ..
-            } => responsible_departments.iter().collect(),
-            Command::AssignDepartment { department, .. }
-            | Command::OrderRectification { department, .. } => {
+            }) => responsible_departments.iter().collect(),
+            Command::AssignDepartment(AssignDepartment { department, .. })
+            | Command::OrderRectification(OrderRectification { department, .. }) => {
                 vec![department]
             }
             _ => vec![],
@@ -258,16 +160,81 @@ impl Command {
     /// The calendar dates the command names (to be checked against the working calendar).
     pub fn named_dates(&self) -> Vec<NaiveDate> {
         match self {
-            Command::ScheduleMilestone { due_date, .. } => vec![*due_date],
-            Command::RequestExtension { new_due_date, .. } => vec![*new_due_date],
-            Command::RecordInspection { inspected_on, .. } => vec![*inspected_on],
-            Command::OrderRectification { deadline, .. } => vec![*deadline],
-            Command::PlaceHold { expires_on, .. } => vec![*expires_on],
-            Command::RevisePlan {
+            Command::ScheduleMilestone(ScheduleMilestone { due_date, .. }) => vec![*due_date],
+            Command::RequestExtension(RequestExtension { new_due_date, .. }) => vec![*new_due_date],
+            Command::RecordInspection(RecordInspection { inspected_on, .. }) => vec![*inspected_on],
+            Command::OrderRectification(OrderRectification { deadline, .. }) => vec![*deadline],
+            Command::PlaceHold(PlaceHold { expires_on, .. }) => vec![*expires_on],
+            Command::RevisePlan(RevisePlan {
                 change: PlanChange::DueDate { to, .. },
                 ..
-            } => vec![*to],
+            }) => vec![*to],
             _ => vec![],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn milestone() -> MilestoneId {
+        MilestoneId("0190a0b0-0000-7000-8000-000000000001".parse().unwrap())
+    }
+
+    /// A newtype variant over a struct is tagged exactly as the struct variant was: the
+    /// payload's fields sit beside `command`, so logged requests read back unchanged.
+    #[test]
+    fn a_command_is_written_exactly_as_before_payload_structs() {
+        let command = Command::ScheduleMilestone(ScheduleMilestone {
+            milestone_id: milestone(),
+            title: "试生产".into(),
+            due_date: NaiveDate::from_ymd_opt(2018, 6, 30).unwrap(),
+            responsible_departments: vec![],
+        });
+        let text = serde_json::to_string(&command).unwrap();
+        assert_eq!(
+            text,
+            r#"{"command":"schedule_milestone","milestone_id":"0190a0b0-0000-7000-8000-000000000001","title":"试生产","due_date":"2018-06-30","responsible_departments":[]}"#
+        );
+        assert_eq!(serde_json::from_str::<Command>(&text).unwrap(), command);
+    }
+
+    #[test]
+    fn unit_and_notice_commands_keep_their_shape() {
+        assert_eq!(
+            serde_json::to_value(Command::SignAssignment).unwrap(),
+            json!({"command": "sign_assignment"})
+        );
+        let revise = Command::RevisePlan(RevisePlan {
+            change: PlanChange::DueDate {
+                milestone_id: milestone(),
+                to: NaiveDate::from_ymd_opt(2018, 9, 30).unwrap(),
+            },
+            reason: "征地延后".into(),
+        });
+        assert_eq!(
+            serde_json::to_value(&revise).unwrap(),
+            json!({"command": "revise_plan", "reason": "征地延后",
+                "change": {"kind": "due_date", "milestone_id": milestone(), "to": "2018-09-30"}})
+        );
+    }
+
+    /// The payloads' text fields are text types: a blank or hidden text cannot be a command.
+    #[test]
+    fn a_command_cannot_hold_blank_or_hidden_text() {
+        for bad in [
+            json!({"command": "close_cycle", "reason": " "}),
+            json!({"command": "reopen_cycle", "instruction": "a\u{202E}b"}),
+            json!({"command": "return_assignment", "reason": "a\u{0}b"}),
+        ] {
+            assert!(
+                serde_json::from_value::<Command>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+        let ok = json!({"command": "close_cycle", "reason": "年度任务完成"});
+        assert!(serde_json::from_value::<Command>(ok).is_ok());
     }
 }

@@ -15,8 +15,6 @@ pub enum DomainError {
     CycleNotClosed,
     #[error("{0} must not be empty")]
     FieldRequired(&'static str),
-    #[error("a reason is required")]
-    ReasonRequired,
     #[error("department {0} cannot be both lead and supporting")]
     LeadAlsoSupporting(DepartmentCode),
     #[error("department {0} is already assigned to the project")]
@@ -49,8 +47,6 @@ pub enum DomainError {
     NotResponsibleDepartment,
     #[error("only the lead department may claim completion")]
     OnlyLeadDepartmentMayClaim,
-    #[error("percent must be between 0 and 100, not {0}")]
-    PercentOutOfRange(u8),
     #[error("the milestone is already accepted as complete")]
     CompletionAlreadyAccepted,
     #[error("a completion claim is already under review")]
@@ -125,7 +121,6 @@ impl DomainError {
             CycleClosed => ("cycle-closed", Conflict),
             CycleNotClosed => ("cycle-not-closed", Conflict),
             FieldRequired(_) => ("field-required", Invalid),
-            ReasonRequired => ("reason-required", Invalid),
             LeadAlsoSupporting(_) => ("lead-also-supporting", Invalid),
             DepartmentAlreadyAssigned(_) => ("department-already-assigned", Conflict),
             DepartmentNotAssigned(_) => ("department-not-assigned", Conflict),
@@ -142,7 +137,6 @@ impl DomainError {
             YearOutOfRange(_) => ("year-out-of-range", Invalid),
             NotResponsibleDepartment => ("not-responsible-department", Forbidden),
             OnlyLeadDepartmentMayClaim => ("only-lead-department-may-claim", Forbidden),
-            PercentOutOfRange(_) => ("percent-out-of-range", Invalid),
             CompletionAlreadyAccepted => ("completion-already-accepted", Conflict),
             CompletionAlreadyClaimed => ("completion-already-claimed", Conflict),
             ClaimNotMade => ("claim-not-made", Conflict),
@@ -190,10 +184,9 @@ mod tests {
             "completion-already-accepted"
         );
         assert_eq!(
-            DomainError::PercentOutOfRange(120).code(),
-            "percent-out-of-range"
+            DomainError::FieldRequired("responsible_departments").code(),
+            "field-required"
         );
-        assert_eq!(DomainError::FieldRequired("name").code(), "field-required");
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod decide;
 mod error;
 mod events;
 mod state;
+mod text;
 mod upcast;
 mod values;
 
@@ -21,5 +22,6 @@ pub use decide::decide;
 pub use error::{DomainError, RuleKind};
 pub use events::*;
 pub use state::*;
+pub use text::*;
 pub use upcast::{LEGACY, ProgressReportedV1, decode, decode_str, legacy_schema_of, upcast};
 pub use values::*;

@@ -250,3 +250,41 @@ pub struct Context {
     pub actor: Actor,
     pub now: DateTime<Utc>,
 }
+
+/// A share of a milestone done, 0 to 100.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(try_from = "u8", into = "u8")]
+#[schema(value_type = u8, minimum = 0, maximum = 100)]
+pub struct Percent(u8);
+
+impl Percent {
+    /// How the refusal of a value over 100 starts (the service keeps its problem type).
+    pub const REFUSED: &'static str = "percent must be between 0 and 100";
+
+    pub const fn new(value: u8) -> Option<Self> {
+        if value <= 100 {
+            Some(Self(value))
+        } else {
+            None
+        }
+    }
+
+    pub const fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl TryFrom<u8> for Percent {
+    type Error = String;
+    fn try_from(value: u8) -> Result<Self, String> {
+        Self::new(value).ok_or_else(|| format!("{}, not {value}", Self::REFUSED))
+    }
+}
+
+impl From<Percent> for u8 {
+    fn from(value: Percent) -> Self {
+        value.0
+    }
+}

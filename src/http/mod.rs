@@ -31,6 +31,7 @@ use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::{App, web};
 
 use crate::command::Dispatcher;
+use crate::domain::{Percent, Text, TextError};
 use crate::notify::Notifier;
 use crate::policy::Policies;
 use crate::projection::{Projector, ReadModels};
@@ -50,7 +51,10 @@ pub struct AppState {
 }
 
 /// Bad bodies: 413 over the limit, 400 when not JSON or with unknown fields, 422 for values
-/// that do not parse (a date, a department code, a percent beyond 255).
+/// that do not parse (a date, a department code, a percent beyond 100: `percent-out-of-range`
+/// as before the type said it). Text that is blank
+/// is `field-required`, text that breaks another rule `invalid-text`: serde hands over only
+/// the message, so the fixed phrase each [`TextError`] message starts with tells them apart.
 fn json_error(err: JsonPayloadError) -> ApiError {
     match &err {
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
@@ -64,7 +68,8 @@ fn json_error(err: JsonPayloadError) -> ApiError {
         JsonPayloadError::Deserialize(e)
             if e.is_data() && !e.to_string().contains("unknown field") =>
         {
-            ApiError::unprocessable("invalid-value", e.to_string())
+            let message = e.to_string();
+            ApiError::unprocessable(text_problem_type(&message), message)
         }
         _ => ApiError::bad_request(err.to_string()),
     }
@@ -83,6 +88,31 @@ fn query_error(err: QueryPayloadError) -> ApiError {
         ),
         None => ApiError::unprocessable("invalid-query", why),
     }
+}
+
+/// The problem type of a refused value, by the message it was refused with.
+fn text_problem_type(message: &str) -> &'static str {
+    if message.starts_with(Percent::REFUSED) {
+        "percent-out-of-range"
+    } else if message.starts_with(TextError::BLANK) {
+        "field-required"
+    } else if TextError::INVALID.iter().any(|p| message.starts_with(p)) {
+        "invalid-text"
+    } else {
+        "invalid-value"
+    }
+}
+
+/// Parses a text field a body may leave empty when it is not needed (a reason to accept a
+/// claim), once the command needs it: refused as the JSON decoder refuses a text.
+pub(crate) fn text_field<const MAX: usize>(
+    field: &str,
+    value: String,
+) -> Result<Text<MAX>, ApiError> {
+    Text::try_from(value).map_err(|e| {
+        let message = e.to_string();
+        ApiError::unprocessable(text_problem_type(&message), format!("{field}: {message}"))
+    })
 }
 
 /// The whole application, for `HttpServer::new` and for tests.

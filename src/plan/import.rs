@@ -16,7 +16,10 @@ use uuid::Uuid;
 use super::file::{Milestone, PlanFile, Project, Spanned, Target};
 use super::report::{ImportReport, differences};
 use crate::command::{CommandRequest, DispatchError, Dispatcher};
-use crate::domain::{Actor, Command, MilestoneId, ProjectId, ProjectState, TargetId};
+use crate::domain::{
+    Actor, Command, MilestoneId, Note, ProjectId, ProjectState, RegisterProject, ScheduleMilestone,
+    SetTarget, TargetId, Text, TextError,
+};
 use crate::store::EventStore;
 
 /// The derivation context of every id the import makes.
@@ -80,29 +83,71 @@ pub struct ProjectCommands {
     pub commands: Vec<PlannedCommand>,
 }
 
+/// A text of the plan file that a command cannot carry: blank, too long, or with a control
+/// or bidirectional override character.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("project {project}, {what}: {field}: {source}")]
+pub struct PlanTextError {
+    pub project: String,
+    /// E.g. `milestone goal`.
+    pub what: String,
+    pub field: &'static str,
+    /// Where the item is in the plan file.
+    pub span: Range<usize>,
+    #[source]
+    pub source: TextError,
+}
+
+/// Where a text is read from, for the error if it cannot be carried.
+struct At<'a> {
+    project: &'a Project,
+    what: &'a str,
+    span: Range<usize>,
+}
+
+impl At<'_> {
+    fn text<const MAX: usize>(
+        &self,
+        field: &'static str,
+        value: &str,
+    ) -> Result<Text<MAX>, PlanTextError> {
+        Text::try_from(value.to_string()).map_err(|e| self.refused(field, e))
+    }
+
+    fn refused(&self, field: &'static str, source: TextError) -> PlanTextError {
+        PlanTextError {
+            project: self.project.key.clone(),
+            what: self.what.to_string(),
+            field,
+            span: self.span.clone(),
+            source,
+        }
+    }
+}
+
 /// Every project's commands: registration, then milestones, then targets, in file order.
-pub fn project_commands(plan: &PlanFile) -> Vec<ProjectCommands> {
+pub fn project_commands(plan: &PlanFile) -> Result<Vec<ProjectCommands>, PlanTextError> {
     let plan_key = plan.info().key.as_str();
     plan.projects
         .iter()
         .map(|entry| {
             let p = entry.get_ref();
             let register = planned(
-                registration(plan_key, p),
+                registration(plan_key, p, entry.span())?,
                 Item::Registration,
                 "registration",
                 entry.span(),
             );
             let milestones = p.milestones.iter().map(|m| schedule(plan_key, p, m));
             let targets = p.targets.iter().map(|t| set_target(plan_key, p, t));
-            ProjectCommands {
+            Ok(ProjectCommands {
                 key: p.key.clone(),
                 project: project_id(plan_key, &p.key),
-                commands: std::iter::once(register)
+                commands: std::iter::once(Ok(register))
                     .chain(milestones)
                     .chain(targets)
-                    .collect(),
-            }
+                    .collect::<Result<_, _>>()?,
+            })
         })
         .collect()
 }
@@ -110,7 +155,7 @@ pub fn project_commands(plan: &PlanFile) -> Vec<ProjectCommands> {
 fn planned(command: Command, item: Item, what: &str, span: Range<usize>) -> PlannedCommand {
     let id = match item {
         Item::Registration => match &command {
-            Command::RegisterProject { project_id, .. } => project_id.0,
+            Command::RegisterProject(RegisterProject { project_id, .. }) => project_id.0,
             _ => unreachable!("a registration registers"),
         },
         Item::Milestone(id) => id.0,
@@ -125,17 +170,24 @@ fn planned(command: Command, item: Item, what: &str, span: Range<usize>) -> Plan
     }
 }
 
-fn registration(plan_key: &str, p: &Project) -> Command {
-    Command::RegisterProject {
+fn registration(plan_key: &str, p: &Project, span: Range<usize>) -> Result<Command, PlanTextError> {
+    let at = At {
+        project: p,
+        what: "registration",
+        span,
+    };
+    let description =
+        Note::try_from(registered_description(p)).map_err(|e| at.refused("description", e))?;
+    Ok(Command::RegisterProject(RegisterProject {
         project_id: project_id(plan_key, &p.key),
-        name: p.name.clone(),
+        name: at.text("name", &p.name)?,
         industry: p.industry,
         city: p.city,
         lead_department: p.lead().clone(),
         supporting_departments: p.supporting().cloned().collect(),
-        description: registered_description(p),
-        source_section: p.source_section.clone(),
-    }
+        description,
+        source_section: at.text("source_section", &p.source_section)?,
+    }))
 }
 
 /// The description as registered: the file's, the source quote, and what is assumed.
@@ -169,41 +221,71 @@ fn assumed_label(p: &Project, what: &str) -> String {
     label.to_string()
 }
 
-fn schedule(plan_key: &str, p: &Project, entry: &Spanned<Milestone>) -> PlannedCommand {
+fn schedule(
+    plan_key: &str,
+    p: &Project,
+    entry: &Spanned<Milestone>,
+) -> Result<PlannedCommand, PlanTextError> {
     let m = entry.get_ref();
     let id = milestone_id(plan_key, &p.key, &m.key);
-    let command = Command::ScheduleMilestone {
+    let what = format!("milestone {}", m.key);
+    let at = At {
+        project: p,
+        what: &what,
+        span: entry.span(),
+    };
+    let command = Command::ScheduleMilestone(ScheduleMilestone {
         milestone_id: id,
-        title: m.title.clone(),
+        title: at.text("title", &m.title)?,
         due_date: m.due,
         responsible_departments: m.responsible.clone(),
-    };
-    let what = format!("milestone {}", m.key);
-    planned(command, Item::Milestone(id), &what, entry.span())
+    });
+    Ok(planned(command, Item::Milestone(id), &what, entry.span()))
 }
 
-fn set_target(plan_key: &str, p: &Project, entry: &Spanned<Target>) -> PlannedCommand {
+fn set_target(
+    plan_key: &str,
+    p: &Project,
+    entry: &Spanned<Target>,
+) -> Result<PlannedCommand, PlanTextError> {
     let t = entry.get_ref();
     let id = target_id(plan_key, &p.key, &t.key);
-    let command = Command::SetTarget {
+    let what = format!("target {}", t.key);
+    let at = At {
+        project: p,
+        what: &what,
+        span: entry.span(),
+    };
+    let command = Command::SetTarget(SetTarget {
         target_id: id,
-        indicator: t.indicator.clone(),
-        unit: t.unit.clone(),
+        indicator: at.text("indicator", &t.indicator)?,
+        unit: at.text("unit", &t.unit)?,
         target_value: t.value,
         year: t.year,
-    };
-    let what = format!("target {}", t.key);
-    planned(command, Item::Target(id), &what, entry.span())
+    });
+    Ok(planned(command, Item::Target(id), &what, entry.span()))
 }
 
-/// A command the dispatcher refused: the import stops there; running it again resumes.
+/// Why the import stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportRefusal {
+    /// The dispatcher refused a command.
+    #[error(transparent)]
+    Dispatch(#[from] DispatchError),
+    /// A text of the file cannot be carried by a command.
+    #[error(transparent)]
+    Text(TextError),
+}
+
+/// A command the import could not issue or the dispatcher refused: the import stops there;
+/// running it again resumes.
 #[derive(Debug, thiserror::Error)]
 #[error("project {project}, {what}: refused: {source}")]
 pub struct ImportError {
     pub project: String,
     pub what: String,
     #[source]
-    pub source: DispatchError,
+    pub source: ImportRefusal,
     /// Commands applied before the refusal.
     pub commands_applied: usize,
 }
@@ -225,7 +307,13 @@ pub async fn import<S: EventStore>(
         now,
         run: Uuid::now_v7(),
     };
-    for project in project_commands(plan) {
+    let projects = project_commands(plan).map_err(|e| ImportError {
+        project: e.project,
+        what: format!("{}, {}", e.what, e.field),
+        source: ImportRefusal::Text(e.source),
+        commands_applied: 0,
+    })?;
+    for project in projects {
         issue.project(&project, &mut report).await?;
     }
     Ok(report)
@@ -245,10 +333,10 @@ impl<S: EventStore> Issue<'_, S> {
         p: &ProjectCommands,
         report: &mut ImportReport,
     ) -> Result<(), ImportError> {
-        let refused = |what: &str, source, report: &ImportReport| ImportError {
+        let refused = |what: &str, source: DispatchError, report: &ImportReport| ImportError {
             project: p.key.clone(),
             what: what.to_string(),
-            source,
+            source: source.into(),
             commands_applied: report.commands_applied,
         };
         let (state, _) = (self.dispatcher.current(p.project).await)

@@ -25,8 +25,8 @@ pub use file::{
     Programme, Project, Qualifier, Spanned, Target,
 };
 pub use import::{
-    ImportError, Item, PlannedCommand, ProjectCommands, import, milestone_id, project_commands,
-    project_id, registered_description, target_id,
+    ImportError, ImportRefusal, Item, PlanTextError, PlannedCommand, ProjectCommands, import,
+    milestone_id, project_commands, project_id, registered_description, target_id,
 };
 pub use report::ImportReport;
 pub use validate::ASSUMABLE;

@@ -5,7 +5,9 @@
 use std::fmt;
 
 use super::import::{PlannedCommand, ProjectCommands};
-use crate::domain::{Command, DepartmentRole, ProjectState};
+use crate::domain::{
+    Command, DepartmentRole, ProjectState, RegisterProject, ScheduleMilestone, SetTarget,
+};
 
 /// What an import did.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -60,9 +62,9 @@ pub(super) fn differences(state: &ProjectState, p: &ProjectCommands) -> Vec<Stri
     };
     for c in &p.commands {
         match &c.command {
-            Command::RegisterProject { .. } => registration(&mut notes, state, c),
-            Command::ScheduleMilestone { .. } => milestone(&mut notes, state, c),
-            Command::SetTarget { .. } => target(&mut notes, state, c),
+            Command::RegisterProject(_) => registration(&mut notes, state, c),
+            Command::ScheduleMilestone(_) => milestone(&mut notes, state, c),
+            Command::SetTarget(_) => target(&mut notes, state, c),
             _ => {}
         }
     }
@@ -70,7 +72,7 @@ pub(super) fn differences(state: &ProjectState, p: &ProjectCommands) -> Vec<Stri
 }
 
 fn registration(notes: &mut Notes, state: &ProjectState, c: &PlannedCommand) {
-    let Command::RegisterProject {
+    let Command::RegisterProject(RegisterProject {
         name,
         industry,
         city,
@@ -78,7 +80,7 @@ fn registration(notes: &mut Notes, state: &ProjectState, c: &PlannedCommand) {
         supporting_departments,
         description,
         ..
-    } = &c.command
+    }) = &c.command
     else {
         return;
     };
@@ -99,12 +101,12 @@ fn registration(notes: &mut Notes, state: &ProjectState, c: &PlannedCommand) {
 }
 
 fn milestone(notes: &mut Notes, state: &ProjectState, c: &PlannedCommand) {
-    let Command::ScheduleMilestone {
+    let Command::ScheduleMilestone(ScheduleMilestone {
         milestone_id,
         title,
         due_date,
         responsible_departments,
-    } = &c.command
+    }) = &c.command
     else {
         return;
     };
@@ -118,13 +120,13 @@ fn milestone(notes: &mut Notes, state: &ProjectState, c: &PlannedCommand) {
 }
 
 fn target(notes: &mut Notes, state: &ProjectState, c: &PlannedCommand) {
-    let Command::SetTarget {
+    let Command::SetTarget(SetTarget {
         target_id,
         indicator,
         unit,
         target_value,
         year,
-    } = &c.command
+    }) = &c.command
     else {
         return;
     };

@@ -316,7 +316,14 @@ impl Checker<'_> {
             },
             now: chrono::DateTime::UNIX_EPOCH,
         };
-        for project in super::import::project_commands(file) {
+        let projects = match super::import::project_commands(file) {
+            Ok(projects) => projects,
+            Err(e) => {
+                let at = format!("project {}, {}", e.project, e.what);
+                return self.report(&e.span, &at, format!("{}: {}", e.field, e.source));
+            }
+        };
+        for project in projects {
             let mut state = ProjectState::default();
             for c in &project.commands {
                 match domain::decide(&state, c.command.clone(), &ctx) {

@@ -7,6 +7,7 @@ mod cycle;
 mod edge_commands;
 mod edge_reads;
 mod edge_store;
+mod edge_text;
 mod errors;
 mod helpers;
 mod notify;

@@ -251,3 +251,14 @@ pub fn validate(event: &Event) {
         event.event_type()
     );
 }
+
+/// The text type refuses blank text, so a blank field never reaches `decide`.
+pub fn refuses_blank<T>()
+where
+    T: TryFrom<String, Error = TextError> + std::fmt::Debug,
+{
+    for blank in ["", " ", "\n\t", "\u{3000}"] {
+        let refused = T::try_from(blank.to_string());
+        assert_eq!(refused.unwrap_err(), TextError::Blank, "{blank:?}");
+    }
+}

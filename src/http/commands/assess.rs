@@ -14,12 +14,12 @@ use crate::http::problem::{ApiError, Problem};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessmentBody {
-    pub period: String,
-    pub rubric_version: String,
+    pub period: Line,
+    pub rubric_version: Line,
     /// Each item adds or deducts at most 100 points.
     #[schema(min_items = 1)]
     pub breakdown: Vec<ScoreItem>,
-    pub grade: String,
+    pub grade: Line,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/assessments", tag = "assess", request_body = AssessmentBody,
@@ -36,12 +36,12 @@ pub async fn record_assessment(
     body: web::Json<AssessmentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let command = Command::RecordAssessment {
+    let command = Command::RecordAssessment(RecordAssessment {
         period: b.period,
         rubric_version: b.rubric_version,
         breakdown: b.breakdown,
         grade: b.grade,
-    };
+    });
     let s = Submission::new(&req, caller)?;
     s.run(&state, ProjectId(*id), command, true).await
 }
@@ -50,9 +50,9 @@ pub async fn record_assessment(
 #[serde(deny_unknown_fields)]
 pub struct ConfidenceBody {
     pub rating: Confidence,
-    pub assessor: String,
+    pub assessor: Line,
     #[serde(default)]
-    pub comment: String,
+    pub comment: Note,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/confidence", tag = "assess", request_body = ConfidenceBody,
@@ -69,11 +69,11 @@ pub async fn rate_confidence(
     body: web::Json<ConfidenceBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let command = Command::RateConfidence {
+    let command = Command::RateConfidence(RateConfidence {
         rating: b.rating,
         assessor: b.assessor,
         comment: b.comment,
-    };
+    });
     let s = Submission::new(&req, caller)?;
     s.run(&state, ProjectId(*id), command, false).await
 }

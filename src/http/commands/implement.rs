@@ -35,7 +35,7 @@ pub async fn sign_assignment(
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     #[schema(min_length = 1)]
-    pub reason: String,
+    pub reason: Prose,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/assignment/return", tag = "implement", request_body = ReasonBody,
@@ -51,9 +51,9 @@ pub async fn return_assignment(
     id: web::Path<Uuid>,
     body: web::Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let command = Command::ReturnAssignment {
+    let command = Command::ReturnAssignment(ReturnAssignment {
         reason: body.into_inner().reason,
-    };
+    });
     let s = Submission::new(&req, caller)?;
     s.run(&state, ProjectId(*id), command, false).await
 }
@@ -62,8 +62,8 @@ pub async fn return_assignment(
 #[serde(deny_unknown_fields)]
 pub struct ProgressBody {
     #[schema(minimum = 0, maximum = 100)]
-    pub percent: u8,
-    pub narrative: String,
+    pub percent: Percent,
+    pub narrative: Prose,
     #[serde(default)]
     pub actuals: Vec<IndicatorActual>,
     #[serde(default)]
@@ -85,13 +85,13 @@ pub async fn report_progress(
 ) -> Result<HttpResponse, ApiError> {
     let (id, mid) = path.into_inner();
     let b = body.into_inner();
-    let command = Command::ReportProgress {
+    let command = Command::ReportProgress(ReportProgress {
         milestone_id: MilestoneId(mid),
         percent: b.percent,
         narrative: b.narrative,
         actuals: b.actuals,
         evidence: b.evidence,
-    };
+    });
     let s = Submission::new(&req, caller)?;
     s.run(&state, ProjectId(id), command, false).await
 }
@@ -99,7 +99,7 @@ pub async fn report_progress(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimBody {
-    pub narrative: String,
+    pub narrative: Prose,
     #[serde(default)]
     pub evidence: Vec<String>,
 }
@@ -119,11 +119,11 @@ pub async fn claim_completion(
 ) -> Result<HttpResponse, ApiError> {
     let (id, mid) = path.into_inner();
     let b = body.into_inner();
-    let command = Command::ClaimCompletion {
+    let command = Command::ClaimCompletion(ClaimCompletion {
         milestone_id: MilestoneId(mid),
         narrative: b.narrative,
         evidence: b.evidence,
-    };
+    });
     let s = Submission::new(&req, caller)?;
     s.run(&state, ProjectId(id), command, false).await
 }
@@ -134,7 +134,7 @@ pub struct ExtensionBody {
     #[serde(deserialize_with = "wire::date")]
     #[schema(value_type = String, format = Date)]
     pub new_due_date: NaiveDate,
-    pub reason: String,
+    pub reason: Prose,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones/{mid}/extension", tag = "implement", request_body = ExtensionBody,
@@ -152,11 +152,11 @@ pub async fn request_extension(
 ) -> Result<HttpResponse, ApiError> {
     let (id, mid) = path.into_inner();
     let b = body.into_inner();
-    let command = Command::RequestExtension {
+    let command = Command::RequestExtension(RequestExtension {
         milestone_id: MilestoneId(mid),
         new_due_date: b.new_due_date,
         reason: b.reason,
-    };
+    });
     let s = Submission::new(&req, caller)?;
     s.run(&state, ProjectId(id), command, false).await
 }

@@ -18,7 +18,7 @@ use crate::http::problem::{ApiError, Problem};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RectificationReportBody {
-    pub narrative: String,
+    pub narrative: Prose,
     #[serde(default)]
     pub evidence: Vec<String>,
 }
@@ -38,11 +38,11 @@ pub async fn report_rectification(
 ) -> Result<HttpResponse, ApiError> {
     let (id, rid) = path.into_inner();
     let b = body.into_inner();
-    let command = Command::ReportRectification {
+    let command = Command::ReportRectification(ReportRectification {
         rectification_id: RectificationId(rid),
         narrative: b.narrative,
         evidence: b.evidence,
-    };
+    });
     Submission::new(&req, caller)?
         .run(&state, ProjectId(id), command, false)
         .await
@@ -80,11 +80,13 @@ pub async fn verify_rectification(
     let b = body.into_inner();
     let rectification_id = RectificationId(rid);
     let command = match b.decision {
-        VerificationDecision::Verify => Command::VerifyRectification { rectification_id },
-        VerificationDecision::Reject => Command::RejectRectification {
+        VerificationDecision::Verify => {
+            Command::VerifyRectification(VerifyRectification { rectification_id })
+        }
+        VerificationDecision::Reject => Command::RejectRectification(RejectRectification {
             rectification_id,
-            reason: b.reason,
-        },
+            reason: crate::http::text_field("reason", b.reason)?,
+        }),
     };
     Submission::new(&req, caller)?
         .run(&state, ProjectId(id), command, false)
@@ -95,7 +97,7 @@ pub async fn verify_rectification(
 #[serde(deny_unknown_fields)]
 pub struct ExtensionDecisionBody {
     pub approve: bool,
-    pub reason: String,
+    pub reason: Prose,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones/{mid}/extension/decision", tag = "improve", request_body = ExtensionDecisionBody,
@@ -113,11 +115,11 @@ pub async fn decide_extension(
 ) -> Result<HttpResponse, ApiError> {
     let (id, mid) = path.into_inner();
     let b = body.into_inner();
-    let command = Command::DecideExtension {
+    let command = Command::DecideExtension(DecideExtension {
         milestone_id: MilestoneId(mid),
         approve: b.approve,
         reason: b.reason,
-    };
+    });
     Submission::new(&req, caller)?
         .run(&state, ProjectId(id), command, false)
         .await
@@ -142,7 +144,7 @@ pub enum PlanChangeBody {
 #[serde(deny_unknown_fields)]
 pub struct RevisionBody {
     pub change: PlanChangeBody,
-    pub reason: String,
+    pub reason: Prose,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/revisions", tag = "improve", request_body = RevisionBody,
@@ -163,10 +165,10 @@ pub async fn revise_plan(
         PlanChangeBody::DueDate { milestone_id, to } => PlanChange::DueDate { milestone_id, to },
         PlanChangeBody::TargetValue { target_id, to } => PlanChange::TargetValue { target_id, to },
     };
-    let command = Command::RevisePlan {
+    let command = Command::RevisePlan(RevisePlan {
         change,
         reason: b.reason,
-    };
+    });
     Submission::new(&req, caller)?
         .run(&state, ProjectId(*id), command, false)
         .await
@@ -178,8 +180,8 @@ pub struct HoldBody {
     pub kind: HoldKind,
     /// Absent: the whole project.
     pub milestone_id: Option<MilestoneId>,
-    pub approver: String,
-    pub reason: String,
+    pub approver: Line,
+    pub reason: Prose,
     #[serde(deserialize_with = "wire::date")]
     #[schema(value_type = String, format = Date)]
     pub expires_on: NaiveDate,
@@ -199,13 +201,13 @@ pub async fn place_hold(
     body: web::Json<HoldBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let command = Command::PlaceHold {
+    let command = Command::PlaceHold(PlaceHold {
         kind: b.kind,
         milestone_id: b.milestone_id,
         approver: b.approver,
         reason: b.reason,
         expires_on: b.expires_on,
-    };
+    });
     Submission::new(&req, caller)?
         .run(&state, ProjectId(*id), command, false)
         .await
@@ -216,8 +218,8 @@ pub async fn place_hold(
 pub struct LiftHoldBody {
     pub kind: HoldKind,
     pub milestone_id: Option<MilestoneId>,
-    pub approver: String,
-    pub reason: String,
+    pub approver: Line,
+    pub reason: Prose,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/holds/lift", tag = "improve", request_body = LiftHoldBody,
@@ -234,12 +236,12 @@ pub async fn lift_hold(
     body: web::Json<LiftHoldBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let command = Command::LiftHold {
+    let command = Command::LiftHold(LiftHold {
         kind: b.kind,
         milestone_id: b.milestone_id,
         approver: b.approver,
         reason: b.reason,
-    };
+    });
     Submission::new(&req, caller)?
         .run(&state, ProjectId(*id), command, false)
         .await
@@ -258,9 +260,9 @@ pub async fn close_cycle(
     id: web::Path<Uuid>,
     body: web::Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let command = Command::CloseCycle {
+    let command = Command::CloseCycle(CloseCycle {
         reason: body.into_inner().reason,
-    };
+    });
     Submission::new(&req, caller)?
         .run(&state, ProjectId(*id), command, false)
         .await
@@ -269,7 +271,7 @@ pub async fn close_cycle(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReopenBody {
-    pub instruction: String,
+    pub instruction: Prose,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/reopen", tag = "improve", request_body = ReopenBody,
@@ -285,9 +287,9 @@ pub async fn reopen_cycle(
     id: web::Path<Uuid>,
     body: web::Json<ReopenBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let command = Command::ReopenCycle {
+    let command = Command::ReopenCycle(ReopenCycle {
         instruction: body.into_inner().instruction,
-    };
+    });
     Submission::new(&req, caller)?
         .run(&state, ProjectId(*id), command, false)
         .await

@@ -47,11 +47,11 @@ pub async fn review_completion(
     let b = body.into_inner();
     let milestone_id = MilestoneId(mid);
     let command = match b.decision {
-        ReviewDecision::Accept => Command::AcceptCompletion { milestone_id },
-        ReviewDecision::Return => Command::ReturnCompletion {
+        ReviewDecision::Accept => Command::AcceptCompletion(AcceptCompletion { milestone_id }),
+        ReviewDecision::Return => Command::ReturnCompletion(ReturnCompletion {
             milestone_id,
-            reason: b.reason,
-        },
+            reason: crate::http::text_field("reason", b.reason)?,
+        }),
     };
     let s = Submission::new(&req, caller)?;
     s.run(&state, ProjectId(id), command, false).await
@@ -62,7 +62,7 @@ pub async fn review_completion(
 pub struct FindingBody {
     pub finding_id: Option<FindingId>,
     pub severity: Severity,
-    pub description: String,
+    pub description: Prose,
     pub milestone_id: Option<MilestoneId>,
 }
 
@@ -74,7 +74,7 @@ pub struct InspectionBody {
     pub inspected_on: NaiveDate,
     #[serde(default)]
     pub on_site: bool,
-    pub summary: String,
+    pub summary: Prose,
     #[serde(default)]
     pub findings: Vec<FindingBody>,
 }
@@ -94,10 +94,10 @@ pub async fn record_inspection(
 ) -> Result<HttpResponse, ApiError> {
     let mut s = Submission::new(&req, caller)?;
     let b = body.into_inner();
-    let findings: Vec<Finding> = b
+    let findings: Vec<NewFinding> = b
         .findings
         .into_iter()
-        .map(|f| Finding {
+        .map(|f| NewFinding {
             finding_id: f.finding_id.unwrap_or_else(|| FindingId(s.new_id())),
             severity: f.severity,
             description: f.description,
@@ -105,12 +105,12 @@ pub async fn record_inspection(
         })
         .collect();
     s.created.finding_ids = findings.iter().map(|f| f.finding_id).collect();
-    let command = Command::RecordInspection {
+    let command = Command::RecordInspection(RecordInspection {
         inspected_on: b.inspected_on,
         on_site: b.on_site,
         summary: b.summary,
         findings,
-    };
+    });
     s.run(&state, ProjectId(*id), command, true).await
 }
 
@@ -123,7 +123,7 @@ pub struct OrderRectificationBody {
     #[serde(deserialize_with = "wire::date")]
     #[schema(value_type = String, format = Date)]
     pub deadline: NaiveDate,
-    pub instructions: String,
+    pub instructions: Prose,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/rectifications", tag = "inspect", request_body = OrderRectificationBody,
@@ -145,12 +145,12 @@ pub async fn order_rectification(
         .rectification_id
         .unwrap_or_else(|| RectificationId(s.new_id()));
     s.created.rectification_id = Some(rectification_id);
-    let command = Command::OrderRectification {
+    let command = Command::OrderRectification(OrderRectification {
         rectification_id,
         finding_id: b.finding_id,
         department: b.department,
         deadline: b.deadline,
         instructions: b.instructions,
-    };
+    });
     s.run(&state, ProjectId(*id), command, true).await
 }

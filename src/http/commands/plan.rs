@@ -20,15 +20,15 @@ pub struct RegisterProjectBody {
     /// Chosen by the caller; when absent, derived from the `Idempotency-Key` if one is given,
     /// else fresh.
     pub project_id: Option<ProjectId>,
-    pub name: String,
+    pub name: Line,
     pub industry: Industry,
     pub city: City,
     pub lead_department: DepartmentCode,
     #[serde(default)]
     pub supporting_departments: Vec<DepartmentCode>,
     #[serde(default)]
-    pub description: String,
-    pub source_section: String,
+    pub description: Note,
+    pub source_section: Line,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects", tag = "plan", request_body = RegisterProjectBody,
@@ -46,7 +46,7 @@ pub async fn register_project(
     let b = body.into_inner();
     let project_id = b.project_id.unwrap_or_else(|| ProjectId(s.new_id()));
     s.created.project_id = Some(project_id);
-    let command = Command::RegisterProject {
+    let command = Command::RegisterProject(RegisterProject {
         project_id,
         name: b.name,
         industry: b.industry,
@@ -55,7 +55,7 @@ pub async fn register_project(
         supporting_departments: b.supporting_departments,
         description: b.description,
         source_section: b.source_section,
-    };
+    });
     s.run(&state, project_id, command, true).await
 }
 
@@ -63,7 +63,7 @@ pub async fn register_project(
 #[serde(deny_unknown_fields)]
 pub struct ScheduleMilestoneBody {
     pub milestone_id: Option<MilestoneId>,
-    pub title: String,
+    pub title: Line,
     /// Due at the end of this day, Asia/Shanghai; inside the working calendar's years.
     #[serde(deserialize_with = "wire::date")]
     #[schema(value_type = String, format = Date)]
@@ -88,12 +88,12 @@ pub async fn schedule_milestone(
     let b = body.into_inner();
     let milestone_id = b.milestone_id.unwrap_or_else(|| MilestoneId(s.new_id()));
     s.created.milestone_id = Some(milestone_id);
-    let command = Command::ScheduleMilestone {
+    let command = Command::ScheduleMilestone(ScheduleMilestone {
         milestone_id,
         title: b.title,
         due_date: b.due_date,
         responsible_departments: b.responsible_departments,
-    };
+    });
     s.run(&state, ProjectId(*id), command, true).await
 }
 
@@ -101,8 +101,8 @@ pub async fn schedule_milestone(
 #[serde(deny_unknown_fields)]
 pub struct SetTargetBody {
     pub target_id: Option<TargetId>,
-    pub indicator: String,
-    pub unit: String,
+    pub indicator: Line,
+    pub unit: Line,
     /// Positive, at most 1e12.
     pub target_value: f64,
     #[schema(minimum = 2016, maximum = 2030)]
@@ -126,13 +126,13 @@ pub async fn set_target(
     let b = body.into_inner();
     let target_id = b.target_id.unwrap_or_else(|| TargetId(s.new_id()));
     s.created.target_id = Some(target_id);
-    let command = Command::SetTarget {
+    let command = Command::SetTarget(SetTarget {
         target_id,
         indicator: b.indicator,
         unit: b.unit,
         target_value: b.target_value,
         year: b.year,
-    };
+    });
     s.run(&state, ProjectId(*id), command, true).await
 }
 
@@ -157,10 +157,10 @@ pub async fn assign_department(
     body: web::Json<AssignDepartmentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let command = Command::AssignDepartment {
+    let command = Command::AssignDepartment(AssignDepartment {
         department: b.department,
         role: b.role,
-    };
+    });
     let s = Submission::new(&req, caller)?;
     s.run(&state, ProjectId(*id), command, false).await
 }
