@@ -242,7 +242,14 @@ async fn only_a_command_with_an_idempotency_key_leaves_a_record_to_answer_retrie
     let fresh_id = id_of(fresh.position).await;
     assert_eq!(store.find_command(&fresh_id).await.unwrap(), None);
     let keyed_id = id_of(keyed.position).await;
-    assert_eq!(keyed_id, format!("department-{LEAD}:report-20"));
+    assert_eq!(
+        keyed_id,
+        duban::command::scoped_command_id(&format!("department-{LEAD}"), "report-20")
+    );
+    assert_eq!(
+        keyed_id,
+        format!("key:{}:department-{LEAD}:report-20", 11 + LEAD.len())
+    );
     let found = store.find_command(&keyed_id).await.unwrap().unwrap();
     assert_eq!(found.last_seq, keyed.position);
 }

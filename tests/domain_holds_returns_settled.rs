@@ -386,7 +386,7 @@ fn a_finding_stays_open_until_every_rectification_ordered_for_it_is_verified() {
 // ── numbers ──
 
 #[test]
-fn scores_and_actuals_must_be_finite_numbers() {
+fn scores_and_actuals_must_be_finite_and_bounded_numbers() {
     let huge = Command::RecordAssessment(RecordAssessment {
         period: "2018".into(),
         rubric_version: "1".into(),
@@ -402,9 +402,13 @@ fn scores_and_actuals_must_be_finite_numbers() {
         ],
         grade: "优".into(),
     });
+    // Each item is bounded first; the sum of two items within bounds is always finite.
     given(planned())
         .when(huge, office())
-        .then_error(DomainError::NumberNotFinite);
+        .then_error(DomainError::NumberOutOfRange {
+            value: 1e308,
+            max: 100.0,
+        });
     let report = Command::ReportProgress(ReportProgress {
         milestone_id: m1(),
         percent: Percent::new(10).unwrap(),

@@ -5,17 +5,6 @@ use serde_json::{Value, json};
 
 use super::helpers::*;
 
-async fn trail_len(app: &TestApp, project: &str) -> usize {
-    let trail = app
-        .get(&format!("/api/v1/projects/{project}/events"), &office())
-        .await;
-    assert_eq!(trail.status, 200, "{}", trail.body);
-    match &trail.body {
-        Value::Array(events) => events.len(),
-        page => page["items"].as_array().unwrap().len(),
-    }
-}
-
 fn project_body() -> Value {
     json!({
         "name": "太原轨道交通装备制造基地",
@@ -33,7 +22,7 @@ async fn two_callers_whose_name_and_key_spell_the_same_pair_are_two_commands() {
     let m = app.schedule_milestone(&p).await;
     app.sign_for(&p, "SXEIC").await;
     let path = format!("/api/v1/projects/{p}/milestones/{m}/progress");
-    let before = trail_len(&app, &p).await;
+    let before = app.trail_len(&p).await;
     for (sub, key) in [("zhang", "wei:report-1"), ("zhang:wei", "report-1")] {
         let r = app
             .post_with(
@@ -46,7 +35,7 @@ async fn two_callers_whose_name_and_key_spell_the_same_pair_are_two_commands() {
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(r.body["replayed"], false, "{sub} {key}: {}", r.body);
     }
-    assert_eq!(trail_len(&app, &p).await, before + 2);
+    assert_eq!(app.trail_len(&p).await, before + 2);
 }
 
 #[tokio::test]
@@ -69,7 +58,7 @@ async fn registering_without_an_id_retried_with_its_key_replays_the_first_answer
     );
     assert_eq!(first.body["created"], again.body["created"]);
     let p = first.body["project_id"].as_str().unwrap();
-    assert_eq!(trail_len(&app, p).await, 1);
+    assert_eq!(app.trail_len(p).await, 1);
     // Another caller's same key is another project.
     let other = app
         .post_with(
@@ -139,7 +128,7 @@ async fn every_created_id_is_answered_and_a_retry_names_the_same_ids() {
     .await;
     assert!(created["rectification_id"].is_string(), "{created}");
     // The registration, one milestone, one target, one inspection, one order.
-    assert_eq!(trail_len(&app, &p).await, 5);
+    assert_eq!(app.trail_len(&p).await, 5);
 }
 
 #[tokio::test]
@@ -181,7 +170,7 @@ async fn dates_outside_the_calendar_or_not_written_yyyy_mm_dd_are_refused_with_4
         "{}",
         r.body
     );
-    assert_eq!(trail_len(&app, &p).await, 1);
+    assert_eq!(app.trail_len(&p).await, 1);
 }
 
 #[tokio::test]
@@ -210,5 +199,5 @@ async fn numbers_beyond_their_bounds_are_refused_with_422() {
         )
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
-    assert_eq!(trail_len(&app, &p).await, 1);
+    assert_eq!(app.trail_len(&p).await, 1);
 }

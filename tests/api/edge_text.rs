@@ -5,26 +5,6 @@ use serde_json::{Value, json};
 
 use super::helpers::*;
 
-async fn trail_len(app: &TestApp, project: &str) -> usize {
-    let trail = app
-        .get(&format!("/api/v1/projects/{project}/events"), &office())
-        .await;
-    assert_eq!(trail.status, 200, "{}", trail.body);
-    match &trail.body {
-        Value::Array(events) => events.len(),
-        page => page["events"].as_array().unwrap().len(),
-    }
-}
-
-async fn project_count(app: &TestApp) -> usize {
-    let list = app.get("/api/v1/projects", &office()).await;
-    assert_eq!(list.status, 200, "{}", list.body);
-    match &list.body {
-        Value::Array(projects) => projects.len(),
-        page => page["projects"].as_array().map_or(0, Vec::len),
-    }
-}
-
 fn problem_type(r: &Reply) -> Option<&str> {
     r.body["type"].as_str()
 }
@@ -54,7 +34,7 @@ async fn a_blank_project_name_is_field_required_and_registers_nothing() {
             r.body
         );
     }
-    assert_eq!(project_count(&app).await, 0);
+    assert_eq!(app.project_count().await, 0);
 }
 
 #[tokio::test]
@@ -64,7 +44,7 @@ async fn a_bidi_override_or_nul_in_a_narrative_is_invalid_text_and_appends_nothi
     let m = app.schedule_milestone(&p).await;
     app.sign_for(&p, "SXEIC").await;
     let path = format!("/api/v1/projects/{p}/milestones/{m}/progress");
-    let before = trail_len(&app, &p).await;
+    let before = app.trail_len(&p).await;
     for narrative in [
         "设备安装\u{202E}成完",
         "设备\u{0}安装",
@@ -87,7 +67,7 @@ async fn a_bidi_override_or_nul_in_a_narrative_is_invalid_text_and_appends_nothi
         let detail = r.body["detail"].as_str().unwrap_or_default();
         assert!(detail.contains("forbidden character"), "{detail}");
     }
-    assert_eq!(trail_len(&app, &p).await, before);
+    assert_eq!(app.trail_len(&p).await, before);
 }
 
 #[tokio::test]
@@ -95,7 +75,7 @@ async fn a_title_of_201_characters_is_refused_and_200_are_scheduled() {
     let app = spawn_app().await;
     let p = app.register_project().await;
     let path = format!("/api/v1/projects/{p}/milestones");
-    let before = trail_len(&app, &p).await;
+    let before = app.trail_len(&p).await;
     let body = |title: String| {
         json!({
             "title": title,
@@ -113,7 +93,7 @@ async fn a_title_of_201_characters_is_refused_and_200_are_scheduled() {
     );
     let detail = r.body["detail"].as_str().unwrap_or_default();
     assert!(detail.contains("at most 200"), "{detail}");
-    assert_eq!(trail_len(&app, &p).await, before);
+    assert_eq!(app.trail_len(&p).await, before);
     let ok = app.post(&path, &office(), body("节".repeat(200))).await;
     assert_eq!(ok.status, 201, "{}", ok.body);
 }
@@ -124,7 +104,7 @@ async fn a_return_needs_a_reason_that_is_text() {
     let p = app.register_project().await;
     let m = app.schedule_milestone(&p).await;
     let path = format!("/api/v1/projects/{p}/milestones/{m}/review");
-    let before = trail_len(&app, &p).await;
+    let before = app.trail_len(&p).await;
     let blank = app
         .post(&path, &inspector(), json!({ "decision": "return" }))
         .await;
@@ -139,7 +119,7 @@ async fn a_return_needs_a_reason_that_is_text() {
         .await;
     assert_eq!(hidden.status, 422, "{}", hidden.body);
     assert_eq!(problem_type(&hidden), Some("/problems/invalid-text"));
-    assert_eq!(trail_len(&app, &p).await, before);
+    assert_eq!(app.trail_len(&p).await, before);
 }
 
 #[tokio::test]
@@ -149,7 +129,7 @@ async fn a_percent_over_100_is_refused_before_the_rules() {
     let m = app.schedule_milestone(&p).await;
     app.sign_for(&p, "SXEIC").await;
     let path = format!("/api/v1/projects/{p}/milestones/{m}/progress");
-    let before = trail_len(&app, &p).await;
+    let before = app.trail_len(&p).await;
     let r = app
         .post(
             &path,
@@ -164,7 +144,7 @@ async fn a_percent_over_100_is_refused_before_the_rules() {
         "{}",
         r.body
     );
-    assert_eq!(trail_len(&app, &p).await, before);
+    assert_eq!(app.trail_len(&p).await, before);
 }
 
 #[tokio::test]

@@ -235,6 +235,22 @@ impl TestApp {
             .to_string()
     }
 
+    /// How many events the project's audit trail holds (its first page: up to 100).
+    pub async fn trail_len(&self, project: &str) -> usize {
+        let trail = self
+            .get(&format!("/api/v1/projects/{project}/events"), &office())
+            .await;
+        assert_eq!(trail.status, 200, "{}", trail.body);
+        trail.body["items"].as_array().unwrap().len()
+    }
+
+    /// How many projects the office sees.
+    pub async fn project_count(&self) -> u64 {
+        let list = self.get("/api/v1/projects", &office()).await;
+        assert_eq!(list.status, 200, "{}", list.body);
+        list.body["total"].as_u64().unwrap()
+    }
+
     /// Runs the notifier once, as an admin; returns its report.
     pub async fn scan(&self) -> Value {
         let r = self.post("/api/v1/admin/scan", &admin(), json!({})).await;

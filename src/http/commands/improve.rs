@@ -85,7 +85,7 @@ pub async fn verify_rectification(
         }
         VerificationDecision::Reject => Command::RejectRectification(RejectRectification {
             rectification_id,
-            reason: crate::http::text_field("reason", b.reason)?,
+            reason: crate::http::input_errors::text_field("reason", b.reason)?,
         }),
     };
     Submission::new(&req, caller)?

@@ -50,7 +50,7 @@ pub async fn review_completion(
         ReviewDecision::Accept => Command::AcceptCompletion(AcceptCompletion { milestone_id }),
         ReviewDecision::Return => Command::ReturnCompletion(ReturnCompletion {
             milestone_id,
-            reason: crate::http::text_field("reason", b.reason)?,
+            reason: crate::http::input_errors::text_field("reason", b.reason)?,
         }),
     };
     let s = Submission::new(&req, caller)?;
