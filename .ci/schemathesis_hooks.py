@@ -87,3 +87,35 @@ def refused_requests_append_nothing(ctx, response, case):
             f"refused with {response.status_code}, yet the log head moved "
             f"from {moved[0]} to {moved[1]}"
         )
+
+
+# What the service answers when it cannot parse a request; a request the document calls valid
+# must never get one of these (business rules, a department outside the directory, a date
+# outside the calendar or a position beyond the log head may still refuse it).
+PARSE_REFUSALS = {
+    "/problems/malformed-request",
+    "/problems/invalid-value",
+    "/problems/invalid-text",
+    "/problems/field-required",
+    "/problems/invalid-query",
+    "/problems/unknown-query-parameter",
+    "/problems/percent-out-of-range",
+}
+
+
+@schemathesis.check
+def schema_valid_requests_are_parsed(ctx, response, case):
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive:
+        return None
+    if response.status_code not in (400, 422):
+        return None
+    try:
+        kind = response.json().get("type")
+    except ValueError:
+        return None
+    if kind in PARSE_REFUSALS:
+        raise AssertionError(
+            f"a request the document calls valid was refused as unparsable: {response.text}"
+        )
+    return None

@@ -184,6 +184,23 @@ impl fmt::Debug for Note {
 }
 
 /// The schemas: a string of 1 to `MAX` characters (0 to [`PROSE_MAX`] for a note).
+/// The characters [`check`] refuses, as the body of a regex class (JSON Schema's ECMA-262
+/// syntax): control characters but tab and line breaks, bidirectional overrides and isolates.
+const FORBIDDEN: &str =
+    r"\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069";
+/// White space as `str::trim` knows it, less what [`FORBIDDEN`] already names.
+const SPACE: &str = r"\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+
+/// The pattern a client can check before sending: only allowed characters, and for required
+/// text at least one that is not white space.
+fn pattern(required: bool) -> String {
+    if required {
+        format!("^[^{FORBIDDEN}]*[^{FORBIDDEN}{SPACE}][^{FORBIDDEN}]*$")
+    } else {
+        format!("^[^{FORBIDDEN}]*$")
+    }
+}
+
 fn string_schema(
     min: usize,
     max: usize,
@@ -193,6 +210,7 @@ fn string_schema(
         .schema_type(Type::String)
         .min_length(Some(min))
         .max_length(Some(max))
+        .pattern(Some(pattern(min > 0)))
         .into()
 }
 
@@ -226,7 +244,7 @@ impl<const MAX: usize> schemars::JsonSchema for Text<MAX> {
     }
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type": "string", "minLength": 1, "maxLength": MAX })
+        schemars::json_schema!({ "type": "string", "minLength": 1, "maxLength": MAX, "pattern": pattern(true) })
     }
 }
 
@@ -236,13 +254,53 @@ impl schemars::JsonSchema for Note {
     }
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type": "string", "maxLength": PROSE_MAX })
+        schemars::json_schema!({ "type": "string", "maxLength": PROSE_MAX, "pattern": pattern(false) })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_published_pattern_accepts_exactly_what_the_type_accepts() {
+        let schema =
+            |required| serde_json::json!({ "type": "string", "pattern": pattern(required) });
+        let text = jsonschema::validator_for(&schema(true)).unwrap();
+        let note = jsonschema::validator_for(&schema(false)).unwrap();
+        let samples = [
+            "整车组装线投产",
+            "a",
+            " a ",
+            "",
+            " ",
+            "\u{3000}",
+            "\n\t",
+            "行一\n行二\t",
+            "x\u{0}",
+            "x\u{7}",
+            "x\u{1b}[31m",
+            "\u{85}",
+            "x\u{9e}",
+            "x\u{202E}y",
+            "x\u{2066}",
+            "x\u{200B}",
+            "\u{a0}\u{2003}",
+        ];
+        for sample in samples {
+            let value = serde_json::json!(sample);
+            assert_eq!(
+                text.is_valid(&value),
+                Line::parse(sample).is_ok(),
+                "text {sample:?}"
+            );
+            assert_eq!(
+                note.is_valid(&value),
+                Note::try_from(sample.to_string()).is_ok(),
+                "note {sample:?}"
+            );
+        }
+    }
 
     #[test]
     fn blank_text_is_refused_and_says_it_is_required() {

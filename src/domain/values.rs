@@ -255,13 +255,14 @@ pub struct Context {
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
 )]
-#[serde(try_from = "u8", into = "u8")]
+/// Read from any JSON number that is whole (`70` or `70.0`: JSON Schema's integer).
+#[serde(try_from = "f64", into = "u8")]
 #[schema(value_type = u8, minimum = 0, maximum = 100)]
 pub struct Percent(u8);
 
 impl Percent {
     /// How the refusal of a value over 100 starts (the service keeps its problem type).
-    pub const REFUSED: &'static str = "percent must be between 0 and 100";
+    pub const REFUSED: &'static str = "percent must be a whole number from 0 to 100";
 
     pub const fn new(value: u8) -> Option<Self> {
         if value <= 100 {
@@ -280,6 +281,17 @@ impl TryFrom<u8> for Percent {
     type Error = String;
     fn try_from(value: u8) -> Result<Self, String> {
         Self::new(value).ok_or_else(|| format!("{}, not {value}", Self::REFUSED))
+    }
+}
+
+impl TryFrom<f64> for Percent {
+    type Error = String;
+    fn try_from(value: f64) -> Result<Self, String> {
+        if value.fract() == 0.0 && (0.0..=100.0).contains(&value) {
+            Ok(Self(value as u8))
+        } else {
+            Err(format!("{}, not {value}", Self::REFUSED))
+        }
     }
 }
 

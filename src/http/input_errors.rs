@@ -4,7 +4,7 @@
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
 
 use super::problem::ApiError;
-use crate::domain::{Percent, Text, TextError};
+use crate::domain::{Percent, TextError};
 
 /// Bad bodies: 413 over the limit, 400 when not JSON or with unknown fields, 422 for values
 /// that do not parse (a date, a department code, a percent beyond 100: `percent-out-of-range`
@@ -50,20 +50,11 @@ pub fn query_error(err: QueryPayloadError) -> ApiError {
 fn text_problem_type(message: &str) -> &'static str {
     if message.starts_with(Percent::REFUSED) {
         "percent-out-of-range"
-    } else if message.starts_with(TextError::BLANK) {
+    } else if message.starts_with(TextError::BLANK) || message.starts_with("missing field") {
         "field-required"
     } else if TextError::INVALID.iter().any(|p| message.starts_with(p)) {
         "invalid-text"
     } else {
         "invalid-value"
     }
-}
-
-/// Parses a text field a body may leave empty when it is not needed (a reason to accept a
-/// claim), once the command needs it: refused as the JSON decoder refuses a text.
-pub fn text_field<const MAX: usize>(field: &str, value: String) -> Result<Text<MAX>, ApiError> {
-    Text::try_from(value).map_err(|e| {
-        let message = e.to_string();
-        ApiError::unprocessable(text_problem_type(&message), format!("{field}: {message}"))
-    })
 }

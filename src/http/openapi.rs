@@ -21,6 +21,33 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The request bodies that are tagged enums: serde refuses unknown fields in each variant
+/// (`deny_unknown_fields`), which utoipa does not write into the variants' schemas.
+const CLOSED_VARIANTS: [&str; 3] = ["PlanChangeBody", "ReviewBody", "VerificationBody"];
+
+struct ClosedVariants;
+
+impl Modify for ClosedVariants {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::{AdditionalProperties, Schema};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for name in CLOSED_VARIANTS {
+            let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get_mut(name) else {
+                panic!("{name} is no longer a oneOf: update CLOSED_VARIANTS");
+            };
+            for item in &mut one_of.items {
+                if let RefOr::T(Schema::Object(variant)) = item {
+                    variant.additional_properties =
+                        Some(Box::new(AdditionalProperties::FreeForm(false)));
+                }
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "duban 督办", description = "Supervision of a five-year plan's key projects: 规划 → 落实 → 督查 → 考核 → 改进."),
@@ -36,7 +63,7 @@ impl Modify for BearerAuth {
         notices::scan, notices::outbox, notices::notifications,
         ops::healthz, ops::readyz, ops::metrics,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ClosedVariants),
     tags(
         (name = "plan", description = "规划 — the office registers projects, milestones, targets"),
         (name = "implement", description = "落实 — departments sign for, report, claim, ask for extensions"),

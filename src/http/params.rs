@@ -27,8 +27,8 @@ pub struct ListQuery {
     pub stage: Option<LoopStage>,
     /// Only projects with (true) or without (false) an overdue milestone.
     pub overdue: Option<bool>,
-    /// From 1.
-    #[param(minimum = 1)]
+    /// From 1 to 1,000,000.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<usize>,
     /// 1 to 500; 50 by default.
     #[param(minimum = 1, maximum = 500)]
@@ -58,8 +58,8 @@ impl ListQuery {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OverdueQuery {
-    /// From 1.
-    #[param(minimum = 1)]
+    /// From 1 to 1,000,000.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<usize>,
     /// 1 to 1000; 100 by default.
     #[param(minimum = 1, maximum = 1000)]
@@ -78,7 +78,7 @@ pub struct StatusQuery {
     /// RFC 3339 moment (`2018-04-01T10:00:00+08:00`) or a date (`2018-04-01`, meaning the
     /// end of that day in Asia/Shanghai, 23:59:59.999 +08:00).
     #[serde(default, deserialize_with = "as_of")]
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = as_of_schema)]
     pub as_of: Option<DateTime<Utc>>,
     /// Wait (briefly) until the read models reflect this global position.
     #[param(minimum = 0)]
@@ -138,6 +138,20 @@ pub fn page_of<T>(
     items.truncate(limit);
     let next = items.last().map(seq);
     (items, next)
+}
+
+/// `as_of` in the document: a moment or a date, as [`as_of`] reads it.
+fn as_of_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+    let string = |format| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(format)))
+    };
+    OneOfBuilder::new()
+        .item(string(KnownFormat::DateTime))
+        .item(string(KnownFormat::Date))
+        .into()
 }
 
 /// Reads `as_of`: an RFC 3339 moment, or a plain date meaning its end of day in

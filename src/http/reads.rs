@@ -19,11 +19,15 @@ use crate::projection::{Day, RebuildReport};
 
 /// Rejects a page before the first or a page size out of range: a client asking for them has
 /// a bug that a silently adjusted answer would hide.
+/// The last page a list may be asked for: far beyond any ledger, and a bound the document
+/// can state.
+const MAX_PAGE: usize = 1_000_000;
+
 fn check_paging(page: Option<usize>, per_page: Option<usize>, max: usize) -> Result<(), ApiError> {
-    if page == Some(0) {
+    if page.is_some_and(|n| n == 0 || n > MAX_PAGE) {
         return Err(ApiError::unprocessable(
             "invalid-query",
-            "page counts from 1",
+            format!("page counts from 1 to {MAX_PAGE}"),
         ));
     }
     if per_page.is_some_and(|n| n == 0 || n > max) {

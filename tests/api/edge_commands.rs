@@ -201,3 +201,67 @@ async fn numbers_beyond_their_bounds_are_refused_with_422() {
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(app.trail_len(&p).await, 1);
 }
+
+#[tokio::test]
+async fn whole_numbers_written_with_a_fraction_of_zero_are_whole_numbers() {
+    let app = spawn_app().await;
+    let p = app.register_project().await;
+    let m = app.schedule_milestone(&p).await;
+    app.sign_for(&p, "SXEIC").await;
+    let r = app
+        .post(
+            &format!("/api/v1/projects/{p}/targets"),
+            &office(),
+            json!({ "indicator": "年销售收入", "unit": "亿元", "target_value": 500, "year": 2020.0 }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let path = format!("/api/v1/projects/{p}/milestones/{m}/progress");
+    let r = app
+        .post(
+            &path,
+            &department("SXEIC"),
+            json!({ "percent": 70.0, "narrative": "设备安装" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app
+        .post(
+            &path,
+            &department("SXEIC"),
+            json!({ "percent": 70.5, "narrative": "设备安装" }),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(
+        r.body["type"], "/problems/percent-out-of-range",
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn a_review_names_its_decision_and_only_a_return_carries_a_reason() {
+    let app = spawn_app().await;
+    let p = app.register_project().await;
+    let m = app.schedule_milestone(&p).await;
+    let path = format!("/api/v1/projects/{p}/milestones/{m}/review");
+    let before = app.trail_len(&p).await;
+    let r = app
+        .post(
+            &path,
+            &inspector(),
+            json!({ "decision": "accept", "reason": "好" }),
+        )
+        .await;
+    assert_eq!(
+        r.status, 400,
+        "an accept has no reason to record: {}",
+        r.body
+    );
+    let r = app
+        .post(&path, &inspector(), json!({ "decision": "maybe" }))
+        .await;
+    assert!(r.status == 400 || r.status == 422, "{}", r.body);
+    assert_eq!(app.trail_len(&p).await, before);
+}

@@ -25,7 +25,8 @@ pub struct AssessmentBody {
 #[utoipa::path(post, path = "/api/v1/projects/{id}/assessments", tag = "assess", request_body = AssessmentBody,
     params(("id" = Uuid, Path, description = "project id")),
     responses((status = 201, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/assessments")]
 pub async fn record_assessment(
@@ -58,7 +59,8 @@ pub struct ConfidenceBody {
 #[utoipa::path(post, path = "/api/v1/projects/{id}/confidence", tag = "assess", request_body = ConfidenceBody,
     params(("id" = Uuid, Path, description = "project id")),
     responses((status = 200, description = "Rated", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/confidence")]
 pub async fn rate_confidence(

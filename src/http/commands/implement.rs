@@ -17,7 +17,8 @@ use crate::http::problem::{ApiError, Problem};
 #[utoipa::path(post, path = "/api/v1/projects/{id}/assignment/sign", tag = "implement",
     params(("id" = Uuid, Path, description = "project id")),
     responses((status = 200, description = "Signed for", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/assignment/sign")]
 pub async fn sign_assignment(
@@ -41,7 +42,8 @@ pub struct ReasonBody {
 #[utoipa::path(post, path = "/api/v1/projects/{id}/assignment/return", tag = "implement", request_body = ReasonBody,
     params(("id" = Uuid, Path, description = "project id")),
     responses((status = 200, description = "Returned", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/assignment/return")]
 pub async fn return_assignment(
@@ -73,7 +75,8 @@ pub struct ProgressBody {
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones/{mid}/progress", tag = "implement", request_body = ProgressBody,
     params(("id" = Uuid, Path, description = "project id"), ("mid" = Uuid, Path, description = "milestone id")),
     responses((status = 200, description = "Reported", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/milestones/{mid}/progress")]
 pub async fn report_progress(
@@ -107,7 +110,8 @@ pub struct ClaimBody {
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones/{mid}/completion", tag = "implement", request_body = ClaimBody,
     params(("id" = Uuid, Path, description = "project id"), ("mid" = Uuid, Path, description = "milestone id")),
     responses((status = 200, description = "Claimed", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/milestones/{mid}/completion")]
 pub async fn claim_completion(
@@ -140,7 +144,8 @@ pub struct ExtensionBody {
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones/{mid}/extension", tag = "implement", request_body = ExtensionBody,
     params(("id" = Uuid, Path, description = "project id"), ("mid" = Uuid, Path, description = "milestone id")),
     responses((status = 200, description = "Requested", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/milestones/{mid}/extension")]
 pub async fn request_extension(

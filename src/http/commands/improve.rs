@@ -26,7 +26,8 @@ pub struct RectificationReportBody {
 #[utoipa::path(post, path = "/api/v1/projects/{id}/rectifications/{rid}/report", tag = "improve", request_body = RectificationReportBody,
     params(("id" = Uuid, Path, description = "project id"), ("rid" = Uuid, Path, description = "rectification id")),
     responses((status = 200, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/rectifications/{rid}/report")]
 pub async fn report_rectification(
@@ -48,25 +49,21 @@ pub async fn report_rectification(
         .await
 }
 
-#[derive(Deserialize, ToSchema, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-pub enum VerificationDecision {
-    Verify,
-    Reject,
-}
-
+/// The inspector's finding on a reported rectification; a rejection carries its reason.
 #[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VerificationBody {
-    pub decision: VerificationDecision,
-    #[serde(default)]
-    pub reason: String,
+#[serde(tag = "decision", rename_all = "snake_case", deny_unknown_fields)]
+pub enum VerificationBody {
+    /// The fix holds: the finding is closed.
+    Verify {},
+    /// The fix does not hold, for this reason.
+    Reject { reason: Prose },
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/rectifications/{rid}/verification", tag = "improve", request_body = VerificationBody,
     params(("id" = Uuid, Path, description = "project id"), ("rid" = Uuid, Path, description = "rectification id")),
     responses((status = 200, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/rectifications/{rid}/verification")]
 pub async fn verify_rectification(
@@ -77,15 +74,14 @@ pub async fn verify_rectification(
     body: web::Json<VerificationBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, rid) = path.into_inner();
-    let b = body.into_inner();
     let rectification_id = RectificationId(rid);
-    let command = match b.decision {
-        VerificationDecision::Verify => {
+    let command = match body.into_inner() {
+        VerificationBody::Verify {} => {
             Command::VerifyRectification(VerifyRectification { rectification_id })
         }
-        VerificationDecision::Reject => Command::RejectRectification(RejectRectification {
+        VerificationBody::Reject { reason } => Command::RejectRectification(RejectRectification {
             rectification_id,
-            reason: crate::http::input_errors::text_field("reason", b.reason)?,
+            reason,
         }),
     };
     Submission::new(&req, caller)?
@@ -103,7 +99,8 @@ pub struct ExtensionDecisionBody {
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones/{mid}/extension/decision", tag = "improve", request_body = ExtensionDecisionBody,
     params(("id" = Uuid, Path, description = "project id"), ("mid" = Uuid, Path, description = "milestone id")),
     responses((status = 200, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/milestones/{mid}/extension/decision")]
 pub async fn decide_extension(
@@ -150,7 +147,8 @@ pub struct RevisionBody {
 #[utoipa::path(post, path = "/api/v1/projects/{id}/revisions", tag = "improve", request_body = RevisionBody,
     params(("id" = Uuid, Path, description = "project id")),
     responses((status = 200, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/revisions")]
 pub async fn revise_plan(
@@ -190,7 +188,8 @@ pub struct HoldBody {
 #[utoipa::path(post, path = "/api/v1/projects/{id}/holds", tag = "improve", request_body = HoldBody,
     params(("id" = Uuid, Path, description = "project id")),
     responses((status = 200, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/holds")]
 pub async fn place_hold(
@@ -225,7 +224,8 @@ pub struct LiftHoldBody {
 #[utoipa::path(post, path = "/api/v1/projects/{id}/holds/lift", tag = "improve", request_body = LiftHoldBody,
     params(("id" = Uuid, Path, description = "project id")),
     responses((status = 200, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/holds/lift")]
 pub async fn lift_hold(
@@ -250,7 +250,8 @@ pub async fn lift_hold(
 #[utoipa::path(post, path = "/api/v1/projects/{id}/close", tag = "improve", request_body = ReasonBody,
     params(("id" = Uuid, Path, description = "project id")),
     responses((status = 200, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/close")]
 pub async fn close_cycle(
@@ -277,7 +278,8 @@ pub struct ReopenBody {
 #[utoipa::path(post, path = "/api/v1/projects/{id}/reopen", tag = "improve", request_body = ReopenBody,
     params(("id" = Uuid, Path, description = "project id")),
     responses((status = 200, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/reopen")]
 pub async fn reopen_cycle(

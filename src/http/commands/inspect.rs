@@ -14,26 +14,21 @@ use crate::http::AppState;
 use crate::http::auth_extract::Caller;
 use crate::http::problem::{ApiError, Problem};
 
-#[derive(Deserialize, ToSchema, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewDecision {
-    Accept,
-    Return,
-}
-
+/// The inspector's decision on a claim; a return carries its reason.
 #[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReviewBody {
-    pub decision: ReviewDecision,
-    /// Required to return a claim (退办重办).
-    #[serde(default)]
-    pub reason: String,
+#[serde(tag = "decision", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ReviewBody {
+    /// The claim holds: the milestone is complete.
+    Accept {},
+    /// 退办重办: back to the department, with the reason.
+    Return { reason: Prose },
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones/{mid}/review", tag = "inspect", request_body = ReviewBody,
     params(("id" = Uuid, Path, description = "project id"), ("mid" = Uuid, Path, description = "milestone id")),
     responses((status = 200, description = "Reviewed", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/milestones/{mid}/review")]
 pub async fn review_completion(
@@ -44,13 +39,12 @@ pub async fn review_completion(
     body: web::Json<ReviewBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, mid) = path.into_inner();
-    let b = body.into_inner();
     let milestone_id = MilestoneId(mid);
-    let command = match b.decision {
-        ReviewDecision::Accept => Command::AcceptCompletion(AcceptCompletion { milestone_id }),
-        ReviewDecision::Return => Command::ReturnCompletion(ReturnCompletion {
+    let command = match body.into_inner() {
+        ReviewBody::Accept {} => Command::AcceptCompletion(AcceptCompletion { milestone_id }),
+        ReviewBody::Return { reason } => Command::ReturnCompletion(ReturnCompletion {
             milestone_id,
-            reason: crate::http::input_errors::text_field("reason", b.reason)?,
+            reason,
         }),
     };
     let s = Submission::new(&req, caller)?;
@@ -82,7 +76,8 @@ pub struct InspectionBody {
 #[utoipa::path(post, path = "/api/v1/projects/{id}/inspections", tag = "inspect", request_body = InspectionBody,
     params(("id" = Uuid, Path, description = "project id")),
     responses((status = 201, description = "Recorded; `created.finding_ids` names the findings", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/inspections")]
 pub async fn record_inspection(
@@ -129,7 +124,8 @@ pub struct OrderRectificationBody {
 #[utoipa::path(post, path = "/api/v1/projects/{id}/rectifications", tag = "inspect", request_body = OrderRectificationBody,
     params(("id" = Uuid, Path, description = "project id")),
     responses((status = 201, description = "Ordered", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/rectifications")]
 pub async fn order_rectification(

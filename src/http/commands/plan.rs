@@ -33,7 +33,8 @@ pub struct RegisterProjectBody {
 
 #[utoipa::path(post, path = "/api/v1/projects", tag = "plan", request_body = RegisterProjectBody,
     responses((status = 201, description = "Registered", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects")]
 pub async fn register_project(
@@ -68,13 +69,15 @@ pub struct ScheduleMilestoneBody {
     #[serde(deserialize_with = "wire::date")]
     #[schema(value_type = String, format = Date)]
     pub due_date: NaiveDate,
+    #[schema(min_items = 1)]
     pub responsible_departments: Vec<DepartmentCode>,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones", tag = "plan", request_body = ScheduleMilestoneBody,
     params(("id" = Uuid, Path, description = "project id")),
     responses((status = 201, description = "Scheduled", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/milestones")]
 pub async fn schedule_milestone(
@@ -105,6 +108,7 @@ pub struct SetTargetBody {
     pub unit: Line,
     /// Positive, at most 1e12.
     pub target_value: f64,
+    #[serde(deserialize_with = "wire::whole_number")]
     #[schema(minimum = 2016, maximum = 2030)]
     pub year: i32,
 }
@@ -112,7 +116,8 @@ pub struct SetTargetBody {
 #[utoipa::path(post, path = "/api/v1/projects/{id}/targets", tag = "plan", request_body = SetTargetBody,
     params(("id" = Uuid, Path, description = "project id")),
     responses((status = 201, description = "Set", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/targets")]
 pub async fn set_target(
@@ -146,7 +151,8 @@ pub struct AssignDepartmentBody {
 #[utoipa::path(post, path = "/api/v1/projects/{id}/departments", tag = "plan", request_body = AssignDepartmentBody,
     params(("id" = Uuid, Path, description = "project id")),
     responses((status = 200, description = "Assigned", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json")),
+        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/projects/{id}/departments")]
 pub async fn assign_department(

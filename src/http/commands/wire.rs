@@ -25,6 +25,19 @@ pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
     parse_date(&text).map_err(D::Error::custom)
 }
 
+/// `#[serde(deserialize_with = "wire::whole_number")]`: an integer field read from any JSON
+/// number that is whole, as JSON Schema's `integer` allows (`2020` or `2020.0`).
+pub fn whole_number<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+    let value = f64::deserialize(d)?;
+    let whole =
+        value.fract() == 0.0 && (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&value);
+    if whole {
+        Ok(value as i32)
+    } else {
+        Err(D::Error::custom(format!("{value} is not a whole number")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_date;
