@@ -63,6 +63,8 @@ impl Modify for ClosedVariants {
         notices::scan, notices::outbox, notices::notifications,
         ops::healthz, ops::readyz, ops::metrics,
     ),
+    // Named by the command answers' response enums, which do not collect schemas.
+    components(schemas(commands::submit::CommandAnswer, commands::submit::CreatedIds)),
     modifiers(&BearerAuth, &ClosedVariants),
     tags(
         (name = "plan", description = "规划 — the office registers projects, milestones, targets"),

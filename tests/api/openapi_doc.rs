@@ -67,6 +67,35 @@ async fn every_response_has_a_description_and_refusals_are_problem_json() {
     assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
 
+fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref") {
+                out.push(target);
+            }
+            map.values().for_each(|v| refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_reference_names_a_schema_the_document_holds() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(found.len() > 50, "{} references", found.len());
+    for target in found {
+        let name = target.strip_prefix("#/components/schemas/").unwrap();
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{target} is not in the document"
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_operational_endpoints_are_documented() {
     let app = spawn_app().await;

@@ -5,11 +5,11 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::submit::{CommandAnswer, Submission};
+use super::submit::{Created, Recorded, Submission};
 use crate::domain::*;
 use crate::http::AppState;
 use crate::http::auth_extract::Caller;
-use crate::http::problem::{ApiError, Problem};
+use crate::http::problem::ApiError;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -24,9 +24,7 @@ pub struct AssessmentBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/assessments", tag = "assess", request_body = AssessmentBody,
     params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 201, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Created),
     security(("bearer" = [])))]
 #[post("/projects/{id}/assessments")]
 pub async fn record_assessment(
@@ -58,9 +56,7 @@ pub struct ConfidenceBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/confidence", tag = "assess", request_body = ConfidenceBody,
     params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 200, description = "Rated", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Recorded),
     security(("bearer" = [])))]
 #[post("/projects/{id}/confidence")]
 pub async fn rate_confidence(

@@ -7,18 +7,16 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::submit::{CommandAnswer, Submission};
+use super::submit::{Recorded, Submission};
 use super::wire;
 use crate::domain::*;
 use crate::http::AppState;
 use crate::http::auth_extract::Caller;
-use crate::http::problem::{ApiError, Problem};
+use crate::http::problem::ApiError;
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/assignment/sign", tag = "implement",
     params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 200, description = "Signed for", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Recorded),
     security(("bearer" = [])))]
 #[post("/projects/{id}/assignment/sign")]
 pub async fn sign_assignment(
@@ -41,9 +39,7 @@ pub struct ReasonBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/assignment/return", tag = "implement", request_body = ReasonBody,
     params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 200, description = "Returned", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Recorded),
     security(("bearer" = [])))]
 #[post("/projects/{id}/assignment/return")]
 pub async fn return_assignment(
@@ -74,9 +70,7 @@ pub struct ProgressBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones/{mid}/progress", tag = "implement", request_body = ProgressBody,
     params(("id" = Uuid, Path, description = "project id"), ("mid" = Uuid, Path, description = "milestone id")),
-    responses((status = 200, description = "Reported", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Recorded),
     security(("bearer" = [])))]
 #[post("/projects/{id}/milestones/{mid}/progress")]
 pub async fn report_progress(
@@ -109,9 +103,7 @@ pub struct ClaimBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones/{mid}/completion", tag = "implement", request_body = ClaimBody,
     params(("id" = Uuid, Path, description = "project id"), ("mid" = Uuid, Path, description = "milestone id")),
-    responses((status = 200, description = "Claimed", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Recorded),
     security(("bearer" = [])))]
 #[post("/projects/{id}/milestones/{mid}/completion")]
 pub async fn claim_completion(
@@ -143,9 +135,7 @@ pub struct ExtensionBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones/{mid}/extension", tag = "implement", request_body = ExtensionBody,
     params(("id" = Uuid, Path, description = "project id"), ("mid" = Uuid, Path, description = "milestone id")),
-    responses((status = 200, description = "Requested", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Recorded),
     security(("bearer" = [])))]
 #[post("/projects/{id}/milestones/{mid}/extension")]
 pub async fn request_extension(

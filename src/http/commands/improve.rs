@@ -8,12 +8,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::implement::ReasonBody;
-use super::submit::{CommandAnswer, Submission};
+use super::submit::{Recorded, Submission};
 use super::wire;
 use crate::domain::*;
 use crate::http::AppState;
 use crate::http::auth_extract::Caller;
-use crate::http::problem::{ApiError, Problem};
+use crate::http::problem::ApiError;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -25,9 +25,7 @@ pub struct RectificationReportBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/rectifications/{rid}/report", tag = "improve", request_body = RectificationReportBody,
     params(("id" = Uuid, Path, description = "project id"), ("rid" = Uuid, Path, description = "rectification id")),
-    responses((status = 200, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Recorded),
     security(("bearer" = [])))]
 #[post("/projects/{id}/rectifications/{rid}/report")]
 pub async fn report_rectification(
@@ -61,9 +59,7 @@ pub enum VerificationBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/rectifications/{rid}/verification", tag = "improve", request_body = VerificationBody,
     params(("id" = Uuid, Path, description = "project id"), ("rid" = Uuid, Path, description = "rectification id")),
-    responses((status = 200, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Recorded),
     security(("bearer" = [])))]
 #[post("/projects/{id}/rectifications/{rid}/verification")]
 pub async fn verify_rectification(
@@ -98,9 +94,7 @@ pub struct ExtensionDecisionBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones/{mid}/extension/decision", tag = "improve", request_body = ExtensionDecisionBody,
     params(("id" = Uuid, Path, description = "project id"), ("mid" = Uuid, Path, description = "milestone id")),
-    responses((status = 200, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Recorded),
     security(("bearer" = [])))]
 #[post("/projects/{id}/milestones/{mid}/extension/decision")]
 pub async fn decide_extension(
@@ -146,9 +140,7 @@ pub struct RevisionBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/revisions", tag = "improve", request_body = RevisionBody,
     params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 200, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Recorded),
     security(("bearer" = [])))]
 #[post("/projects/{id}/revisions")]
 pub async fn revise_plan(
@@ -187,9 +179,7 @@ pub struct HoldBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/holds", tag = "improve", request_body = HoldBody,
     params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 200, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Recorded),
     security(("bearer" = [])))]
 #[post("/projects/{id}/holds")]
 pub async fn place_hold(
@@ -223,9 +213,7 @@ pub struct LiftHoldBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/holds/lift", tag = "improve", request_body = LiftHoldBody,
     params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 200, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Recorded),
     security(("bearer" = [])))]
 #[post("/projects/{id}/holds/lift")]
 pub async fn lift_hold(
@@ -249,9 +237,7 @@ pub async fn lift_hold(
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/close", tag = "improve", request_body = ReasonBody,
     params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 200, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Recorded),
     security(("bearer" = [])))]
 #[post("/projects/{id}/close")]
 pub async fn close_cycle(
@@ -277,9 +263,7 @@ pub struct ReopenBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/reopen", tag = "improve", request_body = ReopenBody,
     params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 200, description = "Recorded", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Recorded),
     security(("bearer" = [])))]
 #[post("/projects/{id}/reopen")]
 pub async fn reopen_cycle(

@@ -7,12 +7,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::submit::{CommandAnswer, Submission};
+use super::submit::{Created, Recorded, Submission};
 use super::wire;
 use crate::domain::*;
 use crate::http::AppState;
 use crate::http::auth_extract::Caller;
-use crate::http::problem::{ApiError, Problem};
+use crate::http::problem::ApiError;
 
 /// The inspector's decision on a claim; a return carries its reason.
 #[derive(Deserialize, ToSchema)]
@@ -26,9 +26,7 @@ pub enum ReviewBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones/{mid}/review", tag = "inspect", request_body = ReviewBody,
     params(("id" = Uuid, Path, description = "project id"), ("mid" = Uuid, Path, description = "milestone id")),
-    responses((status = 200, description = "Reviewed", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Recorded),
     security(("bearer" = [])))]
 #[post("/projects/{id}/milestones/{mid}/review")]
 pub async fn review_completion(
@@ -75,9 +73,7 @@ pub struct InspectionBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/inspections", tag = "inspect", request_body = InspectionBody,
     params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 201, description = "Recorded; `created.finding_ids` names the findings", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Created),
     security(("bearer" = [])))]
 #[post("/projects/{id}/inspections")]
 pub async fn record_inspection(
@@ -123,9 +119,7 @@ pub struct OrderRectificationBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/rectifications", tag = "inspect", request_body = OrderRectificationBody,
     params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 201, description = "Ordered", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Created),
     security(("bearer" = [])))]
 #[post("/projects/{id}/rectifications")]
 pub async fn order_rectification(

@@ -7,12 +7,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::submit::{CommandAnswer, Submission};
+use super::submit::{Created, Recorded, Submission};
 use super::wire;
 use crate::domain::*;
 use crate::http::AppState;
 use crate::http::auth_extract::Caller;
-use crate::http::problem::{ApiError, Problem};
+use crate::http::problem::ApiError;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,9 +32,7 @@ pub struct RegisterProjectBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/projects", tag = "plan", request_body = RegisterProjectBody,
-    responses((status = 201, description = "Registered", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Created),
     security(("bearer" = [])))]
 #[post("/projects")]
 pub async fn register_project(
@@ -75,9 +73,7 @@ pub struct ScheduleMilestoneBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones", tag = "plan", request_body = ScheduleMilestoneBody,
     params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 201, description = "Scheduled", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Created),
     security(("bearer" = [])))]
 #[post("/projects/{id}/milestones")]
 pub async fn schedule_milestone(
@@ -115,9 +111,7 @@ pub struct SetTargetBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/targets", tag = "plan", request_body = SetTargetBody,
     params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 201, description = "Set", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Created),
     security(("bearer" = [])))]
 #[post("/projects/{id}/targets")]
 pub async fn set_target(
@@ -150,9 +144,7 @@ pub struct AssignDepartmentBody {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/departments", tag = "plan", request_body = AssignDepartmentBody,
     params(("id" = Uuid, Path, description = "project id")),
-    responses((status = 200, description = "Assigned", body = CommandAnswer),
-        (status = "4XX", description = "Refused; nothing was recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Not taking writes now (the log is being verified, or too many are queued); retry after Retry-After. Nothing was recorded", body = Problem, content_type = "application/problem+json")),
+    responses(Recorded),
     security(("bearer" = [])))]
 #[post("/projects/{id}/departments")]
 pub async fn assign_department(

@@ -17,7 +17,7 @@ use crate::command::{CommandOutcome, CommandRequest};
 use crate::domain::{Command, FindingId, MilestoneId, ProjectId, RectificationId, TargetId};
 use crate::http::AppState;
 use crate::http::auth_extract::Caller;
-use crate::http::problem::ApiError;
+use crate::http::problem::{ApiError, Problem};
 
 /// The ids a command created, as the answer names them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
@@ -47,6 +47,43 @@ pub struct CommandAnswer {
     pub replayed: bool,
     /// What the command created; on a replay, the same ids as the first answer.
     pub created: CreatedIds,
+}
+
+/// The answers of a command that records without creating, as the document lists them.
+#[derive(utoipa::IntoResponses)]
+pub enum Recorded {
+    /// Recorded (or, with the same `Idempotency-Key` again, the first answer replayed).
+    #[response(status = 200)]
+    Done(CommandAnswer),
+    /// Refused: a malformed or invalid body, no or a bad token, a role or department that may
+    /// not, no such project or item, a rule of the loop, a stale `If-Match`. Nothing was
+    /// recorded.
+    #[response(status = "4XX", content_type = "application/problem+json")]
+    Refused(Problem),
+    /// Not taking writes now (the log is being verified, or too many are queued); retry after
+    /// `Retry-After`. Nothing was recorded.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
+/// The answers of a command that creates: `created` names what it made.
+#[derive(utoipa::IntoResponses)]
+pub enum Created {
+    /// Created; `created` names every id made.
+    #[response(status = 201)]
+    Done(CommandAnswer),
+    /// The first answer replayed, for the same `Idempotency-Key` again: the same ids.
+    #[response(status = 200)]
+    Replayed(CommandAnswer),
+    /// Refused: a malformed or invalid body, no or a bad token, a role or department that may
+    /// not, no such project or item, a rule of the loop, a stale `If-Match`. Nothing was
+    /// recorded.
+    #[response(status = "4XX", content_type = "application/problem+json")]
+    Refused(Problem),
+    /// Not taking writes now (the log is being verified, or too many are queued); retry after
+    /// `Retry-After`. Nothing was recorded.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
 }
 
 /// One command request on its way to the dispatcher.
