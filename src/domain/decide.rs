@@ -10,6 +10,7 @@ use super::commands::*;
 use super::error::DomainError;
 use super::events::*;
 use super::state::*;
+use super::text::Text;
 use super::values::*;
 
 mod assess;
@@ -78,6 +79,11 @@ fn admit(state: &ProjectState, command: &Command) -> Result<(), DomainError> {
 /// A hold (suspension or parking) in force today on the project or on the milestone: it
 /// stops the clock, so no claim, extension or notice goes through until it expires or is
 /// lifted.
+/// Texts as events keep them: plain strings, so that old logs read whatever the types become.
+fn texts<const MAX: usize>(items: Vec<Text<MAX>>) -> Vec<String> {
+    items.into_iter().map(String::from).collect()
+}
+
 fn check_not_held(state: &ProjectState, m: &Milestone, ctx: &Context) -> Result<(), DomainError> {
     match state.hold_on(m, local_date(ctx.now)) {
         Some(h) => Err(DomainError::OnHold(h.expires_on)),

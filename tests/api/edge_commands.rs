@@ -265,3 +265,51 @@ async fn a_review_names_its_decision_and_only_a_return_carries_a_reason() {
     assert!(r.status == 400 || r.status == 422, "{}", r.body);
     assert_eq!(app.trail_len(&p).await, before);
 }
+
+#[tokio::test]
+async fn a_command_refuses_any_query_parameter_and_records_nothing() {
+    let app = spawn_app().await;
+    let p = app.register_project().await;
+    let r = app
+        .post(
+            &format!("/api/v1/projects/{p}/confidence?rating=red"),
+            &office(),
+            json!({ "rating": "amber", "assessor": "张评估" }),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["type"], "/problems/unknown-query-parameter");
+    assert!(r.body["detail"].as_str().unwrap().contains("rating"));
+    assert_eq!(app.trail_len(&p).await, 1);
+}
+
+#[tokio::test]
+async fn evidence_is_a_bounded_list_of_bounded_references() {
+    let app = spawn_app().await;
+    let p = app.register_project().await;
+    let m = app.schedule_milestone(&p).await;
+    app.sign_for(&p, "SXEIC").await;
+    let path = format!("/api/v1/projects/{p}/milestones/{m}/progress");
+    let before = app.trail_len(&p).await;
+    let report =
+        |evidence: Value| json!({ "percent": 40, "narrative": "设备安装", "evidence": evidence });
+    let too_many: Vec<String> = (0..21).map(|i| format!("照片{i}")).collect();
+    let r = app
+        .post(&path, &department("SXEIC"), report(json!(too_many)))
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let r = app
+        .post(
+            &path,
+            &department("SXEIC"),
+            report(json!(["照".repeat(201)])),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(app.trail_len(&p).await, before);
+    let twenty: Vec<String> = (0..20).map(|i| format!("照片{i}")).collect();
+    let r = app
+        .post(&path, &department("SXEIC"), report(json!(twenty)))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}

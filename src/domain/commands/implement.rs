@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::events::IndicatorActual;
-use crate::domain::text::Prose;
+use crate::domain::text::{Line, Prose};
 use crate::domain::values::*;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -21,14 +21,16 @@ pub struct ReportProgress {
     pub percent: Percent,
     pub narrative: Prose,
     pub actuals: Vec<IndicatorActual>,
-    pub evidence: Vec<String>,
+    /// 佐证材料: what backs the report, one reference each.
+    pub evidence: Vec<Line>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClaimCompletion {
     pub milestone_id: MilestoneId,
     pub narrative: Prose,
-    pub evidence: Vec<String>,
+    /// 佐证材料: what backs the report, one reference each.
+    pub evidence: Vec<Line>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -13,7 +13,8 @@ use crate::domain::values::*;
 pub struct ReportRectification {
     pub rectification_id: RectificationId,
     pub narrative: Prose,
-    pub evidence: Vec<String>,
+    /// 佐证材料: what backs the report, one reference each.
+    pub evidence: Vec<Line>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -60,7 +60,7 @@ impl Decide for ReportProgress {
             percent: percent.get(),
             narrative: narrative.into(),
             actuals,
-            evidence,
+            evidence: texts(evidence),
         };
         Ok(vec![Event::ProgressReported(e)])
     }
@@ -88,7 +88,7 @@ impl Decide for ClaimCompletion {
             department: dept.clone(),
             claimed_at: ctx.now,
             narrative: narrative.into(),
-            evidence,
+            evidence: texts(evidence),
         };
         Ok(vec![Event::CompletionClaimed(e)])
     }

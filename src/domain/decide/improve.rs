@@ -40,7 +40,7 @@ impl Decide for ReportRectification {
             rectification_id: self.rectification_id,
             department: r.department.clone(),
             narrative: self.narrative.into(),
-            evidence: self.evidence,
+            evidence: texts(self.evidence),
         };
         Ok(vec![Event::RectificationReported(e)])
     }

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::submit::{Created, Recorded, Submission};
+use super::wire;
 use crate::domain::*;
 use crate::http::AppState;
 use crate::http::auth_extract::Caller;
@@ -16,8 +17,9 @@ use crate::http::problem::ApiError;
 pub struct AssessmentBody {
     pub period: Line,
     pub rubric_version: Line,
-    /// Each item adds or deducts at most 100 points.
-    #[schema(min_items = 1)]
+    /// 1 to 50 items; each adds or deducts at most 100 points.
+    #[serde(deserialize_with = "wire::at_most::<50, _, _>")]
+    #[schema(min_items = 1, max_items = 50)]
     pub breakdown: Vec<ScoreItem>,
     pub grade: Line,
 }

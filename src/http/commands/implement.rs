@@ -62,10 +62,14 @@ pub struct ProgressBody {
     #[schema(minimum = 0, maximum = 100)]
     pub percent: Percent,
     pub narrative: Prose,
-    #[serde(default)]
+    /// At most 100 indicator actuals.
+    #[serde(default, deserialize_with = "wire::at_most::<100, _, _>")]
+    #[schema(max_items = 100)]
     pub actuals: Vec<IndicatorActual>,
-    #[serde(default)]
-    pub evidence: Vec<String>,
+    /// At most 20 references, each of at most 200 characters.
+    #[serde(default, deserialize_with = "wire::at_most::<20, _, _>")]
+    #[schema(max_items = 20)]
+    pub evidence: Vec<Line>,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones/{mid}/progress", tag = "implement", request_body = ProgressBody,
@@ -97,8 +101,10 @@ pub async fn report_progress(
 #[serde(deny_unknown_fields)]
 pub struct ClaimBody {
     pub narrative: Prose,
-    #[serde(default)]
-    pub evidence: Vec<String>,
+    /// At most 20 references, each of at most 200 characters.
+    #[serde(default, deserialize_with = "wire::at_most::<20, _, _>")]
+    #[schema(max_items = 20)]
+    pub evidence: Vec<Line>,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/milestones/{mid}/completion", tag = "implement", request_body = ClaimBody,

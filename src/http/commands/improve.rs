@@ -19,8 +19,10 @@ use crate::http::problem::ApiError;
 #[serde(deny_unknown_fields)]
 pub struct RectificationReportBody {
     pub narrative: Prose,
-    #[serde(default)]
-    pub evidence: Vec<String>,
+    /// At most 20 references, each of at most 200 characters.
+    #[serde(default, deserialize_with = "wire::at_most::<20, _, _>")]
+    #[schema(max_items = 20)]
+    pub evidence: Vec<Line>,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/rectifications/{rid}/report", tag = "improve", request_body = RectificationReportBody,

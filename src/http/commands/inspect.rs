@@ -67,7 +67,9 @@ pub struct InspectionBody {
     #[serde(default)]
     pub on_site: bool,
     pub summary: Prose,
-    #[serde(default)]
+    /// At most 50 findings.
+    #[serde(default, deserialize_with = "wire::at_most::<50, _, _>")]
+    #[schema(max_items = 50)]
     pub findings: Vec<FindingBody>,
 }
 

@@ -24,7 +24,9 @@ pub struct RegisterProjectBody {
     pub industry: Industry,
     pub city: City,
     pub lead_department: DepartmentCode,
-    #[serde(default)]
+    /// At most 50 departments.
+    #[serde(default, deserialize_with = "wire::at_most::<50, _, _>")]
+    #[schema(max_items = 50)]
     pub supporting_departments: Vec<DepartmentCode>,
     #[serde(default)]
     pub description: Note,
@@ -67,7 +69,9 @@ pub struct ScheduleMilestoneBody {
     #[serde(deserialize_with = "wire::date")]
     #[schema(value_type = String, format = Date)]
     pub due_date: NaiveDate,
-    #[schema(min_items = 1)]
+    /// 1 to 50 departments.
+    #[serde(deserialize_with = "wire::at_most::<50, _, _>")]
+    #[schema(min_items = 1, max_items = 50)]
     pub responsible_departments: Vec<DepartmentCode>,
 }
 

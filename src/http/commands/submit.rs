@@ -97,6 +97,17 @@ pub struct Submission {
 
 impl Submission {
     pub fn new(req: &HttpRequest, caller: Caller) -> Result<Self, ApiError> {
+        // A command takes everything in its body; a query string is a client's mistake (a
+        // filter meant for a read, a misplaced field) that must not pass unnoticed.
+        if let Some(name) = req.query_string().split('&').find(|p| !p.is_empty()) {
+            let name = name.split('=').next().unwrap_or_default();
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unknown-query-parameter",
+                "Unknown query parameter",
+                format!("a command takes no query parameters, not {name:?}: send it in the body"),
+            ));
+        }
         let idempotency_key = header(req, "Idempotency-Key")?;
         if idempotency_key
             .as_ref()

@@ -38,6 +38,33 @@ pub fn whole_number<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
     }
 }
 
+/// `#[serde(deserialize_with = "wire::at_most::<N, _, _>")]`: a list of at most `N` items,
+/// refused as soon as item `N + 1` arrives.
+pub fn at_most<'de, const N: usize, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Bounded<const N: usize, T>(std::marker::PhantomData<T>);
+    impl<'de, const N: usize, T: Deserialize<'de>> serde::de::Visitor<'de> for Bounded<N, T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "a list of at most {N} items")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element()? {
+                if items.len() == N {
+                    return Err(A::Error::custom(format!("at most {N} items are allowed")));
+                }
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+    d.deserialize_seq(Bounded::<N, T>(std::marker::PhantomData))
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_date;
