@@ -313,3 +313,22 @@ async fn evidence_is_a_bounded_list_of_bounded_references() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
+
+#[tokio::test]
+async fn a_replay_is_no_way_around_the_access_rule() {
+    let app = spawn_app().await;
+    let p = app.register_project().await;
+    let m = app.schedule_milestone(&p).await;
+    app.sign_for(&p, "SXEIC").await;
+    let path = format!("/api/v1/projects/{p}/milestones/{m}/progress");
+    let body = json!({ "percent": 40, "narrative": "设备安装" });
+    let key = [("Idempotency-Key", "report-7")];
+    let own = token("zhang", "department", Some("SXEIC"));
+    let r = app.post_with(&path, &own, body.clone(), &key).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The same name in another department, with the same key: not a replay of SXEIC's answer.
+    let other = token("zhang", "department", Some("TY-GOV"));
+    let r = app.post_with(&path, &other, body, &key).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.get("version").is_none(), "{}", r.body);
+}

@@ -152,6 +152,12 @@ impl Submission {
         creates: bool,
     ) -> Result<HttpResponse, ApiError> {
         tracing::Span::current().record("command", command.name());
+        // Who may act on the project is decided from the read models' index before anything
+        // of it is loaded, as for a read: a department learns nothing of another's project,
+        // not even by how long a refusal takes, and a retry's replay is no way around it.
+        if !matches!(command, Command::RegisterProject(_)) {
+            crate::http::access::project(state, &self.caller, project).await?;
+        }
         let outcome: CommandOutcome = state
             .dispatcher
             .dispatch(CommandRequest {
