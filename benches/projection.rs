@@ -118,6 +118,7 @@ async fn fill(store: &SledStore, projects: u64, events: u64) {
                         command_id: format!("fill-{i}-{n}"),
                         idempotent: true,
                         correlation_id: None,
+                        request_hash: None,
                         actor: duban::store::Actor {
                             sub: "bench".into(),
                             role: "office".into(),

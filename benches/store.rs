@@ -43,6 +43,7 @@ fn append_request(stream: &str, command_id: String, events: Vec<NewEvent>) -> Ap
         command_id,
         idempotent: true,
         correlation_id: None,
+        request_hash: None,
         actor: actor(),
     }
 }
@@ -238,6 +239,7 @@ fn payload_body_len() -> usize {
         actor: actor(),
         command_id: "0-1".into(),
         correlation_id: None,
+        request_hash: None,
         payload: event(1).payload,
         prev_hash: Hash::ZERO,
     };

@@ -24,6 +24,9 @@ use crate::domain::{self, Actor, Command, Context, DomainError, Event, ProjectId
 use crate::policy::Policies;
 use crate::store::{self, Appended, EventStore, ExpectedVersion, NewEvent, StoreError, StreamId};
 
+mod idempotency;
+pub use idempotency::{request_hash, scoped_command_id};
+
 /// The years a command's dates may fall in when the calendar has no files of its own.
 const DEFAULT_YEARS: std::ops::RangeInclusive<i32> = 2000..=2099;
 
@@ -75,7 +78,7 @@ pub enum DispatchError {
         first: i32,
         last: i32,
     },
-    #[error("the idempotency key was already used for another project")]
+    #[error("the idempotency key was already used for another request")]
     KeyReused,
     #[error("too much contention on this project; try again")]
     Contention,
@@ -253,7 +256,7 @@ impl<S: EventStore> Dispatcher<S> {
         if req.idempotency_key.is_some()
             && let Some(first) = self.store.find_command(&command_id).await?
         {
-            return self.replay(&req, first);
+            return self.replay(&req, first).await;
         }
         for _ in 0..CONFLICT_RETRIES {
             match self.attempt(&req, &command_id).await {
@@ -291,12 +294,19 @@ impl<S: EventStore> Dispatcher<S> {
         }
     }
 
-    fn replay(
+    /// The first answer to a key, if this request is the one it was given for: the same
+    /// project and (where the log kept it) the same request.
+    async fn replay(
         &self,
         req: &CommandRequest,
         first: Appended,
     ) -> Result<CommandOutcome, DispatchError> {
         if first.stream != stream_of(req.project) {
+            return Err(DispatchError::KeyReused);
+        }
+        let recorded = self.store.read_all(first.first_seq, 1).await?;
+        let kept = recorded.first().and_then(|e| e.envelope.request_hash);
+        if kept.is_some_and(|h| h != request_hash(req)) {
             return Err(DispatchError::KeyReused);
         }
         Ok(CommandOutcome {
@@ -349,6 +359,7 @@ impl<S: EventStore> Dispatcher<S> {
                 // Only a caller's key can come back; a fresh id needs no record.
                 idempotent: req.idempotency_key.is_some(),
                 correlation_id: req.correlation_id,
+                request_hash: req.idempotency_key.as_ref().map(|_| request_hash(req)),
                 actor: store::Actor {
                     sub: req.actor.sub.clone(),
                     role: req.actor.role.clone(),
@@ -377,13 +388,6 @@ impl<S: EventStore> Dispatcher<S> {
             replayed: appended.deduplicated,
         })
     }
-}
-
-/// The command id of a caller's idempotency key. Keys are per caller, so one caller's key can
-/// never replay another's answer; the caller's name is length-prefixed, so no choice of name
-/// and key can spell another pair (`zhang` + `wei:1` is not `zhang:wei` + `1`).
-pub fn scoped_command_id(sub: &str, key: &str) -> String {
-    format!("key:{}:{sub}:{key}", sub.len())
 }
 
 pub fn to_new_event(event: &Event) -> NewEvent {

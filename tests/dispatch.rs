@@ -342,6 +342,7 @@ async fn append_behind_its_back(d: &Dispatcher<SledStore>, after: u64, event: &E
             command_id: format!("behind-its-back-{after}"),
             idempotent: true,
             correlation_id: None,
+            request_hash: None,
             actor: duban::store::Actor {
                 sub: "other".into(),
                 role: "office".into(),

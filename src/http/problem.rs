@@ -206,7 +206,7 @@ impl From<DispatchError> for ApiError {
             }
             DispatchError::KeyReused => ApiError::unprocessable(
                 "idempotency-key-reused",
-                "the Idempotency-Key was already used for another project",
+                "the Idempotency-Key was already used for another request (another command, body or project): use a new key for a new request",
             ),
             DispatchError::Contention => {
                 ApiError::new(StatusCode::CONFLICT, "contention", "Busy", detail)

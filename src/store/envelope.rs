@@ -166,6 +166,10 @@ pub struct AppendRequest {
     /// envelope does not say which were idempotent; hence such an id must be unique.)
     pub idempotent: bool,
     pub correlation_id: Option<Uuid>,
+    /// What the command asked, hashed, for an idempotent one: kept in the envelope so that a
+    /// key sent again with another request can be told from a retry (see
+    /// [`Envelope::request_hash`]).
+    pub request_hash: Option<Hash>,
     pub actor: Actor,
 }
 
@@ -198,6 +202,11 @@ pub struct Envelope {
     pub actor: Actor,
     pub command_id: String,
     pub correlation_id: Option<Uuid>,
+    /// The hash of the request an idempotent command was appended for; absent on other
+    /// commands and on events written before it was kept, so their stored bytes are as
+    /// they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_hash: Option<Hash>,
     pub payload: Payload,
     pub prev_hash: Hash,
 }

@@ -224,6 +224,7 @@ mod tests {
                 },
                 command_id: "c-1".into(),
                 correlation_id: None,
+                request_hash: None,
                 payload: serde_json::json!({ "percent": 40, "narrative": "主体\"完工\"" }).into(),
                 prev_hash: Hash::of(b"x"),
             };

@@ -19,6 +19,7 @@ fn request(n: u64) -> AppendRequest {
         command_id: format!("c{n}"),
         idempotent: true,
         correlation_id: None,
+        request_hash: None,
         actor: Actor {
             sub: "tester".into(),
             role: "office".into(),

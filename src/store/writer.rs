@@ -285,6 +285,7 @@ impl Writer {
                 actor: req.actor.clone(),
                 command_id: req.command_id.clone(),
                 correlation_id: req.correlation_id,
+                request_hash: req.request_hash,
                 payload: event.payload,
                 prev_hash: head.hash,
             };

@@ -332,3 +332,77 @@ async fn a_replay_is_no_way_around_the_access_rule() {
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.get("version").is_none(), "{}", r.body);
 }
+
+#[tokio::test]
+async fn a_key_sent_again_with_another_request_is_refused_not_answered_as_a_replay() {
+    let app = spawn_app().await;
+    let p = app.register_project().await;
+    let m = app.schedule_milestone(&p).await;
+    app.sign_for(&p, "SXEIC").await;
+    let key = [("Idempotency-Key", "k1")];
+    let dept = department("SXEIC");
+    let progress = format!("/api/v1/projects/{p}/milestones/{m}/progress");
+    let r = app
+        .post_with(
+            &progress,
+            &dept,
+            json!({ "percent": 50, "narrative": "过半" }),
+            &key,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let before = app.trail_len(&p).await;
+    // Another body, another command: each refused, not silently dropped as a replay.
+    let r = app
+        .post_with(
+            &progress,
+            &dept,
+            json!({ "percent": 60, "narrative": "过半" }),
+            &key,
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.body["type"], "/problems/idempotency-key-reused");
+    let completion = format!("/api/v1/projects/{p}/milestones/{m}/completion");
+    let r = app
+        .post_with(&completion, &dept, json!({ "narrative": "已投产" }), &key)
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(app.trail_len(&p).await, before);
+    // The very same request again is still a replay.
+    let r = app
+        .post_with(
+            &progress,
+            &dept,
+            json!({ "percent": 50, "narrative": "过半" }),
+            &key,
+        )
+        .await;
+    assert_eq!(
+        (r.status, &r.body["replayed"]),
+        (200, &json!(true)),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn a_key_of_a_registration_reused_for_a_milestone_names_no_project_as_a_milestone() {
+    let app = spawn_app().await;
+    let key = [("Idempotency-Key", "proj-a")];
+    let r = app
+        .post_with("/api/v1/projects", &office(), project_body(), &key)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let p = r.body["project_id"].as_str().unwrap().to_string();
+    let r = app
+        .post_with(
+            &format!("/api/v1/projects/{p}/milestones"),
+            &office(),
+            json!({ "title": "投产", "due_date": "2018-09-30", "responsible_departments": ["SXEIC"] }),
+            &key,
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(app.trail_len(&p).await, 1);
+}

@@ -38,6 +38,7 @@ pub fn request(
         command_id: command_id.into(),
         idempotent: true,
         correlation_id: None,
+        request_hash: None,
         actor: actor(),
     }
 }

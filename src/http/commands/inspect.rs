@@ -91,7 +91,9 @@ pub async fn record_inspection(
         .findings
         .into_iter()
         .map(|f| NewFinding {
-            finding_id: f.finding_id.unwrap_or_else(|| FindingId(s.new_id())),
+            finding_id: f
+                .finding_id
+                .unwrap_or_else(|| FindingId(s.new_id("finding"))),
             severity: f.severity,
             description: f.description,
             milestone_id: f.milestone_id,
@@ -135,7 +137,7 @@ pub async fn order_rectification(
     let b = body.into_inner();
     let rectification_id = b
         .rectification_id
-        .unwrap_or_else(|| RectificationId(s.new_id()));
+        .unwrap_or_else(|| RectificationId(s.new_id("rectification")));
     s.created.rectification_id = Some(rectification_id);
     let command = Command::OrderRectification(OrderRectification {
         rectification_id,

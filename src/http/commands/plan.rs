@@ -45,7 +45,9 @@ pub async fn register_project(
 ) -> Result<HttpResponse, ApiError> {
     let mut s = Submission::new(&req, caller)?;
     let b = body.into_inner();
-    let project_id = b.project_id.unwrap_or_else(|| ProjectId(s.new_id()));
+    let project_id = b
+        .project_id
+        .unwrap_or_else(|| ProjectId(s.new_id("project")));
     s.created.project_id = Some(project_id);
     let command = Command::RegisterProject(RegisterProject {
         project_id,
@@ -89,7 +91,9 @@ pub async fn schedule_milestone(
 ) -> Result<HttpResponse, ApiError> {
     let mut s = Submission::new(&req, caller)?;
     let b = body.into_inner();
-    let milestone_id = b.milestone_id.unwrap_or_else(|| MilestoneId(s.new_id()));
+    let milestone_id = b
+        .milestone_id
+        .unwrap_or_else(|| MilestoneId(s.new_id("milestone")));
     s.created.milestone_id = Some(milestone_id);
     let command = Command::ScheduleMilestone(ScheduleMilestone {
         milestone_id,
@@ -127,7 +131,7 @@ pub async fn set_target(
 ) -> Result<HttpResponse, ApiError> {
     let mut s = Submission::new(&req, caller)?;
     let b = body.into_inner();
-    let target_id = b.target_id.unwrap_or_else(|| TargetId(s.new_id()));
+    let target_id = b.target_id.unwrap_or_else(|| TargetId(s.new_id("target")));
     s.created.target_id = Some(target_id);
     let command = Command::SetTarget(SetTarget {
         target_id,

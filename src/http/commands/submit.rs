@@ -132,13 +132,13 @@ impl Submission {
         })
     }
 
-    /// The next id this command creates: derived from (caller, key, how many drawn before)
-    /// when a key is given, else fresh.
-    pub fn new_id(&mut self) -> Uuid {
+    /// The next id of this `kind` (project, milestone, …) the command creates: derived from
+    /// (caller, key, kind, how many drawn before) when a key is given, else fresh.
+    pub fn new_id(&mut self, kind: &str) -> Uuid {
         self.drawn += 1;
         match &self.idempotency_key {
             None => Uuid::now_v7(),
-            Some(key) => derived_id(&self.caller.0.sub, key, self.drawn),
+            Some(key) => derived_id(&self.caller.0.sub, key, kind, self.drawn),
         }
     }
 
@@ -187,14 +187,15 @@ impl Submission {
     }
 }
 
-/// A UUIDv8 from blake3 over the length-prefixed caller and key and the draw's number: the
-/// same request names the same ids, two callers' keys never name the same one.
-fn derived_id(sub: &str, key: &str, draw: u32) -> Uuid {
+/// A UUIDv8 from blake3 over the length-prefixed caller, key and kind and the draw's number:
+/// the same request names the same ids, two callers' keys never name the same one, and a
+/// milestone never gets the id a project got from the same key.
+fn derived_id(sub: &str, key: &str, kind: &str, draw: u32) -> Uuid {
     let mut h = blake3::Hasher::new_derive_key("duban created id v1");
-    h.update(&(sub.len() as u64).to_le_bytes());
-    h.update(sub.as_bytes());
-    h.update(&(key.len() as u64).to_le_bytes());
-    h.update(key.as_bytes());
+    for part in [sub, key, kind] {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
     h.update(&draw.to_le_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&h.finalize().as_bytes()[..16]);
@@ -217,10 +218,11 @@ mod tests {
 
     #[test]
     fn derived_ids_depend_on_caller_key_and_draw_without_ambiguity() {
-        let a = derived_id("zhang", "wei:report-1", 1);
-        assert_eq!(a, derived_id("zhang", "wei:report-1", 1));
-        assert_ne!(a, derived_id("zhang:wei", "report-1", 1));
-        assert_ne!(a, derived_id("zhang", "wei:report-1", 2));
+        let a = derived_id("zhang", "wei:report-1", "milestone", 1);
+        assert_eq!(a, derived_id("zhang", "wei:report-1", "milestone", 1));
+        assert_ne!(a, derived_id("zhang:wei", "report-1", "milestone", 1));
+        assert_ne!(a, derived_id("zhang", "wei:report-1", "milestone", 2));
+        assert_ne!(a, derived_id("zhang", "wei:report-1", "project", 1));
         assert_eq!(a.get_version_num(), 8);
     }
 }

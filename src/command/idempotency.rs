@@ -1,0 +1,26 @@
+//! What makes a retry a retry: a caller's key, scoped to the caller without ambiguity, and
+//! the hash of the request it was first sent with. The dispatcher answers a key it has seen
+//! with the first answer only when the request is the same; the same key with another
+//! command, another body or another project is refused, never silently answered.
+
+use super::{CommandRequest, stream_of};
+use crate::store::Hash;
+
+/// The command id of a caller's idempotency key. Keys are per caller, so one caller's key can
+/// never replay another's answer; the caller's name is length-prefixed, so no choice of name
+/// and key can spell another pair (`zhang` + `wei:1` is not `zhang:wei` + `1`).
+pub fn scoped_command_id(sub: &str, key: &str) -> String {
+    format!("key:{}:{sub}:{key}", sub.len())
+}
+
+/// blake3 over the project's stream and the command as the domain reads it (ids the command
+/// creates included, as they are derived from the key).
+pub fn request_hash(req: &CommandRequest) -> Hash {
+    let mut h = blake3::Hasher::new_derive_key("duban request v1");
+    let stream = stream_of(req.project);
+    h.update(&(stream.as_str().len() as u64).to_le_bytes());
+    h.update(stream.as_str().as_bytes());
+    let command = serde_json::to_vec(&req.command).expect("commands serialise");
+    h.update(&command);
+    Hash(*h.finalize().as_bytes())
+}
