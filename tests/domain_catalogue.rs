@@ -141,7 +141,7 @@ fn scenario() -> Vec<Event> {
                     milestone_id: Some(m1()),
                 }],
             }),
-            inspector(),
+            inspector_at("2018-07-05T16:00:00+08:00"),
         ),
         (
             Command::OrderRectification(OrderRectification {

@@ -89,6 +89,10 @@ pub enum DomainError {
     DeadlineNotInFuture,
     #[error("the work is suspended or parked until {0}")]
     OnHold(chrono::NaiveDate),
+    #[error("the inspection is dated {0}, after today")]
+    InspectionInFuture(chrono::NaiveDate),
+    #[error("a project may have at most {max} {what}")]
+    TooMany { what: &'static str, max: usize },
     #[error("a number must be finite")]
     NumberNotFinite,
     #[error("{value} is out of range: at most {max} in size")]
@@ -158,6 +162,8 @@ impl DomainError {
             UnknownNotice(_) => ("unknown-notice", Conflict),
             DeadlineNotInFuture => ("deadline-not-in-future", Invalid),
             OnHold(_) => ("on-hold", Conflict),
+            InspectionInFuture(_) => ("inspection-in-future", Invalid),
+            TooMany { .. } => ("too-many", Conflict),
             NumberNotFinite => ("number-not-finite", Invalid),
             NumberOutOfRange { .. } => ("number-out-of-range", Invalid),
         }

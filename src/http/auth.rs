@@ -135,8 +135,10 @@ impl Verifier {
                 Some(code)
             }
         };
-        if c.sub.trim().is_empty() {
-            return Err("empty sub".into());
+        // The sub names the caller in command ids, envelopes and logs.
+        let printable = !c.sub.chars().any(char::is_control);
+        if c.sub.trim().is_empty() || c.sub.chars().count() > 256 || !printable {
+            return Err("sub must be 1 to 256 characters without control characters".into());
         }
         Ok(Actor {
             sub: c.sub,

@@ -24,10 +24,19 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("application state missing"))?;
-    let header = req
+    let mut headers = req
         .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
+        .get_all(actix_web::http::header::AUTHORIZATION);
+    let header = headers
+        .next()
         .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer token"))?;
+    // Two credentials are one too many: which one a proxy or the service would honour is
+    // exactly the ambiguity an attacker looks for.
+    if headers.next().is_some() {
+        return Err(ApiError::invalid_token(
+            "more than one Authorization header",
+        ));
+    }
     let value = header
         .to_str()
         .map_err(|_| ApiError::unauthorized("unreadable Authorization header"))?;

@@ -113,9 +113,10 @@ pub async fn no_route(req: HttpRequest) -> HttpResponse {
         .map(Method::as_str)
         .collect::<Vec<_>>()
         .join(", ");
+    // The method as sent, but quoted and cut short: it is the client's choice of bytes.
+    let sent: String = req.method().as_str().chars().take(32).collect();
     let detail = format!(
-        "{} is not a method of {}; it allows {list}",
-        label(req.method()),
+        "{sent:?} is not a method of {}; it allows {list}",
         req.path()
     );
     let allow = HeaderValue::from_str(&list).expect("method names are header-safe");

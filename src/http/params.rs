@@ -3,7 +3,7 @@
 //! a misspelt filter must not silently answer everything. (`#[serde(flatten)]` cannot be
 //! combined with `deny_unknown_fields` in a query string, hence one struct each.)
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
@@ -168,7 +168,7 @@ pub fn parse_moment(text: &str) -> Result<DateTime<Utc>, String> {
         return Ok(at.with_timezone(&Utc));
     }
     let end_of_day = NaiveTime::from_hms_milli_opt(23, 59, 59, 999).expect("a valid time");
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+    crate::http::commands::wire::parse_date(text)
         .ok()
         .and_then(|day| {
             Shanghai

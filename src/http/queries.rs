@@ -42,6 +42,9 @@ pub async fn project(
     let Some(at) = query.as_of else {
         return current_status(&state, id, now).await;
     };
+    // Today's date asks for the status as it is now: the end of today has not come yet.
+    let same_day = crate::domain::local_date(at) == crate::domain::local_date(now);
+    let at = if same_day { at.min(now) } else { at };
     if at > now {
         return Err(ApiError::unprocessable(
             "as-of-in-future",

@@ -6,6 +6,7 @@ mod auth;
 mod cycle;
 mod edge_commands;
 mod edge_reads;
+mod edge_review;
 mod edge_store;
 mod edge_text;
 mod errors;

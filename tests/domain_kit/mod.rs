@@ -70,6 +70,9 @@ pub fn inspector() -> Context {
 pub fn department(code: &str) -> Context {
     ctx(&format!("clerk.{code}"), "department", Some(code), NOW)
 }
+pub fn inspector_at(now: &str) -> Context {
+    ctx("li.inspector", "inspector", None, now)
+}
 pub fn department_at(code: &str, now: &str) -> Context {
     ctx(&format!("clerk.{code}"), "department", Some(code), now)
 }

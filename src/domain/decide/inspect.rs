@@ -41,6 +41,10 @@ impl Decide for RecordInspection {
             summary,
             findings,
         } = self;
+        // An inspection is recorded once it happened, never ahead of it.
+        if inspected_on > local_date(ctx.now) {
+            return Err(DomainError::InspectionInFuture(inspected_on));
+        }
         for (i, f) in findings.iter().enumerate() {
             let repeated = findings[..i].iter().any(|g| g.finding_id == f.finding_id);
             if repeated || state.findings.contains_key(&f.finding_id) {

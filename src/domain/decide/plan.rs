@@ -36,6 +36,12 @@ impl Decide for RegisterProject {
     }
 }
 
+/// The most milestones one project may have: the plan's busiest project has a dozen; a
+/// bound keeps a project's status a page a person can read.
+pub const MAX_MILESTONES: usize = 200;
+/// The most targets (indicators) one project may have.
+pub const MAX_TARGETS: usize = 200;
+
 impl Decide for ScheduleMilestone {
     fn decide(self, state: &ProjectState, _ctx: &Context) -> Decided {
         let ScheduleMilestone {
@@ -44,6 +50,12 @@ impl Decide for ScheduleMilestone {
             due_date,
             mut responsible_departments,
         } = self;
+        if state.milestones.len() >= MAX_MILESTONES {
+            return Err(DomainError::TooMany {
+                what: "milestones",
+                max: MAX_MILESTONES,
+            });
+        }
         if state.milestones.contains_key(&milestone_id) {
             return Err(DomainError::MilestoneAlreadyScheduled(milestone_id));
         }
@@ -75,6 +87,12 @@ impl Decide for SetTarget {
             target_value,
             year,
         } = self;
+        if state.targets.len() >= MAX_TARGETS {
+            return Err(DomainError::TooMany {
+                what: "targets",
+                max: MAX_TARGETS,
+            });
+        }
         if state.targets.contains_key(&target_id) {
             return Err(DomainError::TargetAlreadySet(target_id));
         }
