@@ -199,7 +199,8 @@ async fn main() {
         data_dir: dir.path().to_path_buf(),
         policies_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies"),
         // The command and read paths alone: with the real clock the generated milestones
-        // fall due, and the notifier would record and mail notices during the runs.
+        // (due on the last day the calendar covers) fall due some day, and the notifier would
+        // record and mail notices during the runs.
         notifier: false,
         // `DUBAN_HUGE_PAGES=true cargo bench --bench http` measures with them.
         huge_pages: std::env::var("DUBAN_HUGE_PAGES").is_ok_and(|v| v == "true"),
@@ -232,20 +233,26 @@ async fn main() {
             .json(&body)
             .send()
             .await
+            .unwrap()
+            .error_for_status()
             .unwrap();
-        let m = json!({ "milestone_id": mid, "title": "投产", "due_date": "2030-06-30", "responsible_departments": ["SXEIC"] });
+        let m = json!({ "milestone_id": mid, "title": "投产", "due_date": "2027-12-31", "responsible_departments": ["SXEIC"] });
         client
             .post(format!("{base}/projects/{id}/milestones"))
             .bearer_auth(&office)
             .json(&m)
             .send()
             .await
+            .unwrap()
+            .error_for_status()
             .unwrap();
         client
             .post(format!("{base}/projects/{id}/assignment/sign"))
             .bearer_auth(&dept)
             .send()
             .await
+            .unwrap()
+            .error_for_status()
             .unwrap();
         ids.push((id, mid));
     }
