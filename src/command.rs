@@ -25,6 +25,7 @@ use crate::policy::Policies;
 use crate::store::{self, Appended, EventStore, ExpectedVersion, NewEvent, StoreError, StreamId};
 
 mod idempotency;
+use idempotency::legacy_command_id;
 pub use idempotency::{request_hash, scoped_command_id};
 
 /// The years a command's dates may fall in when the calendar has no files of its own.
@@ -248,13 +249,13 @@ impl<S: EventStore> Dispatcher<S> {
         }
         self.check_dates(&req.command)?;
         let command_id = match &req.idempotency_key {
-            Some(key) => scoped_command_id(&req.actor.sub, key),
+            Some(key) => scoped_command_id(&req.actor, key),
             None => Uuid::now_v7().to_string(),
         };
         let _turn = self.lock_of(req.project).lock().await;
         // A fresh id cannot have been used: only a caller's key can come back.
-        if req.idempotency_key.is_some()
-            && let Some(first) = self.store.find_command(&command_id).await?
+        if let Some(key) = &req.idempotency_key
+            && let Some(first) = self.first_answer(&command_id, &req.actor, key).await?
         {
             return self.replay(&req, first).await;
         }
@@ -292,6 +293,22 @@ impl<S: EventStore> Dispatcher<S> {
             }),
             None => Ok(()),
         }
+    }
+
+    /// The first append under this key, by its id or by the id keys had before.
+    async fn first_answer(
+        &self,
+        command_id: &str,
+        actor: &Actor,
+        key: &str,
+    ) -> Result<Option<Appended>, DispatchError> {
+        if let Some(first) = self.store.find_command(command_id).await? {
+            return Ok(Some(first));
+        }
+        Ok(self
+            .store
+            .find_command(&legacy_command_id(actor, key))
+            .await?)
     }
 
     /// The first answer to a key, if this request is the one it was given for: the same

@@ -242,13 +242,22 @@ async fn only_a_command_with_an_idempotency_key_leaves_a_record_to_answer_retrie
     let fresh_id = id_of(fresh.position).await;
     assert_eq!(store.find_command(&fresh_id).await.unwrap(), None);
     let keyed_id = id_of(keyed.position).await;
+    let caller = actor("department", Some(LEAD));
     assert_eq!(
         keyed_id,
-        duban::command::scoped_command_id(&format!("department-{LEAD}"), "report-20")
+        duban::command::scoped_command_id(&caller, "report-20")
     );
-    assert_eq!(
+    assert!(
+        keyed_id.starts_with("key:") && keyed_id.len() == 68,
+        "{keyed_id}"
+    );
+    let elsewhere = Actor {
+        dept: Some(dept(SUPPORT)),
+        ..caller.clone()
+    };
+    assert_ne!(
         keyed_id,
-        format!("key:{}:department-{LEAD}:report-20", 11 + LEAD.len())
+        duban::command::scoped_command_id(&elsewhere, "report-20")
     );
     let found = store.find_command(&keyed_id).await.unwrap().unwrap();
     assert_eq!(found.last_seq, keyed.position);
@@ -413,4 +422,40 @@ async fn if_match_is_checked_against_the_log_not_a_cache_behind_it() {
     let mut r = req(progress(30), actor("department", Some(LEAD)));
     r.if_match = Some(5);
     assert_eq!(s.dispatcher.dispatch(r).await.unwrap().version, 6);
+}
+
+#[tokio::test]
+async fn a_retry_across_the_upgrade_of_key_scoping_is_answered_from_the_first_append() {
+    let s = setup();
+    planned_project(&s.dispatcher).await;
+    let caller = actor("department", Some(LEAD));
+    // The first append, as the service recorded keys before they were hashed: `{sub}:{key}`.
+    let first = s
+        .dispatcher
+        .store
+        .append(duban::store::AppendRequest {
+            stream: duban::command::stream_of(project_id()),
+            expected: duban::store::ExpectedVersion::Any,
+            events: vec![duban::command::to_new_event(&Event::CycleClosed(
+                CycleClosed {
+                    reason: "旧版本".into(),
+                },
+            ))],
+            command_id: format!("{}:old-key", caller.sub),
+            idempotent: true,
+            correlation_id: None,
+            request_hash: None,
+            actor: duban::store::Actor {
+                sub: caller.sub.clone(),
+                role: caller.role.clone(),
+                dept: Some(LEAD.into()),
+            },
+        })
+        .await
+        .unwrap();
+    let mut retry = req(progress(30), caller);
+    retry.idempotency_key = Some("old-key".into());
+    let answer = s.dispatcher.dispatch(retry).await.unwrap();
+    assert!(answer.replayed);
+    assert_eq!(answer.position, first.last_seq);
 }

@@ -260,6 +260,12 @@ impl From<StoreError> for ApiError {
                 "too many commands are waiting to be recorded; retry shortly",
                 Some(1),
             ),
+            // The command's events are beyond what the log stores (an event over its size):
+            // the request's own doing, and nothing was appended.
+            StoreError::InvalidAppend(why) => ApiError::unprocessable(
+                "too-large-to-record",
+                format!("the command cannot be recorded as sent: {why}; send less in one request"),
+            ),
             StoreError::Closed => unavailable(
                 "unavailable",
                 "Not accepting writes",

@@ -89,9 +89,10 @@ impl Writer {
             let started = Instant::now();
             let mut pending = Pending::default();
             let mut next = Some(first);
-            let poisoned = self.shared.poisoned();
             while let Some(Msg::Append(req, reply)) = next {
-                if let Some(why) = &poisoned {
+                // Read for every request: one earlier in this batch may have poisoned the
+                // store, and nothing may be decided after that.
+                if let Some(why) = &self.shared.poisoned() {
                     let _ = reply.send(Err(StoreError::Poisoned(why.clone())));
                 } else {
                     let outcome = self.decide(&mut pending, req);

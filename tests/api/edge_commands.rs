@@ -406,3 +406,42 @@ async fn a_key_of_a_registration_reused_for_a_milestone_names_no_project_as_a_mi
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(app.trail_len(&p).await, 1);
 }
+
+#[tokio::test]
+async fn one_name_acting_for_two_departments_has_two_sets_of_keys() {
+    let app = spawn_app().await;
+    let p = app.register_project().await;
+    let m = app.schedule_milestone(&p).await;
+    app.sign_for(&p, "SXEIC").await;
+    app.sign_for(&p, "SXDRC").await;
+    let path = format!("/api/v1/projects/{p}/milestones/{m}/progress");
+    let before = app.trail_len(&p).await;
+    for dept in ["SXEIC", "SXDRC"] {
+        let r = app
+            .post_with(
+                &path,
+                &token("zhang", "department", Some(dept)),
+                json!({ "percent": 40, "narrative": "设备安装" }),
+                &[("Idempotency-Key", "report-1")],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{dept}: {}", r.body);
+        assert_eq!(r.body["replayed"], false, "{dept}: {}", r.body);
+    }
+    assert_eq!(app.trail_len(&p).await, before + 2);
+}
+
+#[tokio::test]
+async fn a_long_name_with_a_long_key_is_still_a_command() {
+    let app = spawn_app().await;
+    let caller = token(&"a".repeat(150), "office", None);
+    let r = app
+        .post_with(
+            "/api/v1/projects",
+            &caller,
+            project_body(),
+            &[("Idempotency-Key", &"k".repeat(128))],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}

@@ -91,3 +91,25 @@ async fn two_authorization_headers_are_refused() {
     assert_eq!(r.status().as_u16(), 401);
     assert!(r.headers().contains_key("www-authenticate"));
 }
+
+#[tokio::test]
+async fn a_command_too_large_to_record_is_a_422_and_records_nothing() {
+    let app = spawn_app().await;
+    let p = app.register_project().await;
+    // Just under the body limit; the event adds an id to each finding and its envelope.
+    let findings: Vec<_> = (0..50)
+        .map(|_| json!({ "severity": "low", "description": "x".repeat(1200) }))
+        .collect();
+    let body = json!({ "inspected_on": "2018-06-14", "summary": "现场督查", "findings": findings });
+    assert!(body.to_string().len() < 64 * 1024);
+    let r = app
+        .post(
+            &format!("/api/v1/projects/{p}/inspections"),
+            &inspector(),
+            body,
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.body["type"], "/problems/too-large-to-record");
+    assert_eq!(app.trail_len(&p).await, 1);
+}
