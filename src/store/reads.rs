@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use super::chunk::{Cursor, Record};
 use super::envelope::*;
 use super::error::StoreError;
+use super::hash::Hash;
 use super::layout;
 use super::sled_store::Shared;
 use super::verify::{BreakKind, ChainBreak};
@@ -33,7 +34,17 @@ fn in_sequence(expected: u64, found: u64) -> Result<(), StoreError> {
     }
 }
 
+/// An event as a command or an audit reads it, its bytes checked against its stored hash: a
+/// change that still decodes (a digit in a payload) is refused as corruption, not folded into
+/// a decision. (The projector's scan reads views and leaves the hashes to verification.)
 fn decode_event(record: &Record) -> Result<RecordedEvent, StoreError> {
+    if Hash::of(&record.body) != record.hash {
+        return Err(StoreError::Corrupt(ChainBreak {
+            seq: record.position,
+            kind: BreakKind::HashMismatch,
+            reason: "the stored bytes do not hash to the stored hash".into(),
+        }));
+    }
     Ok(RecordedEvent {
         envelope: layout::decode_envelope(&record.body)?,
         hash: record.hash,

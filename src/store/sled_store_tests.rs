@@ -121,10 +121,38 @@ async fn a_read_that_meets_corruption_after_the_verification_poisons_the_store()
     let mut chunk = store.shared().log.get(key).unwrap().unwrap().to_vec();
     chunk[36] ^= 0x20;
     store.shared().log.insert(key, chunk).unwrap();
+    // Its hash no longer matches: refused before it is decoded.
     let read = store.read_stream(&StreamId::new("p").unwrap(), 1).await;
-    assert!(matches!(read, Err(StoreError::Codec(_))), "{read:?}");
+    assert!(matches!(read, Err(StoreError::Corrupt(_))), "{read:?}");
     assert_eq!(store.readiness(), Readiness::Refusing);
     let append = store.append(request(2)).await;
     assert!(matches!(append, Err(StoreError::Poisoned(_))), "{append:?}");
     assert_eq!(store.head().seq, 1, "nothing appended on top");
+}
+
+#[tokio::test]
+async fn a_read_of_an_event_changed_so_that_it_still_decodes_poisons_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_with(dir.path(), QUEUE_CAPACITY);
+    let appended = store.append(request(1)).await.unwrap();
+    assert_eq!(store.readiness(), Readiness::Ready);
+    // One digit of event 1's payload (`{"n":1}`), changed under the running store: still
+    // JSON, still the same seq and stream, only its hash tells.
+    let key = layout::event_key(1);
+    let mut chunk = store.shared().log.get(key).unwrap().unwrap().to_vec();
+    let at = chunk
+        .windows(5)
+        .position(|w| w == b"\"n\":1")
+        .expect("the body holds the payload")
+        + 4;
+    chunk[at] = b'7';
+    store.shared().log.insert(key, chunk).unwrap();
+    let read = store.read_stream(&StreamId::new("p").unwrap(), 1).await;
+    assert!(matches!(read, Err(StoreError::Corrupt(_))), "{read:?}");
+    assert_eq!(store.readiness(), Readiness::Refusing);
+    assert_eq!(
+        store.head().seq,
+        appended.last_seq,
+        "nothing appended on top"
+    );
 }
