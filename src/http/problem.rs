@@ -76,32 +76,24 @@ impl ApiError {
     /// 401 for a request that carries no bearer token: the challenge names the scheme and
     /// realm only (RFC 6750 §3.1: no error code when no credentials were given).
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Authentication failed",
-            detail,
-        )
-        .with_header(
-            WWW_AUTHENTICATE,
-            HeaderValue::from_static(r#"Bearer realm="duban""#),
-        )
+        Self::challenge(detail, r#"Bearer realm="duban""#)
     }
 
     /// 401 for a bearer token that was given but is not valid (expired, badly signed, claims
     /// missing or wrong): RFC 6750 §3.1's `invalid_token`. The reason is in the problem's
     /// detail, not in the header.
     pub fn invalid_token(detail: impl Into<String>) -> Self {
+        Self::challenge(detail, r#"Bearer realm="duban", error="invalid_token""#)
+    }
+
+    fn challenge(detail: impl Into<String>, header: &'static str) -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "Authentication failed",
             detail,
         )
-        .with_header(
-            WWW_AUTHENTICATE,
-            HeaderValue::from_static(r#"Bearer realm="duban", error="invalid_token""#),
-        )
+        .with_header(WWW_AUTHENTICATE, HeaderValue::from_static(header))
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {

@@ -15,6 +15,19 @@ fn project_body() -> Value {
     })
 }
 
+/// A progress report of 40% sent with `key`.
+async fn report_with_key(app: &TestApp, path: &str, token: &str, key: &str) -> Reply {
+    let body = json!({ "percent": 40, "narrative": "设备安装" });
+    app.post_with(path, token, body, &[("Idempotency-Key", key)])
+        .await
+}
+
+/// Recorded as a new command, not answered as a replay.
+fn assert_recorded(r: &Reply) {
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["replayed"], false, "{}", r.body);
+}
+
 #[tokio::test]
 async fn two_callers_whose_name_and_key_spell_the_same_pair_are_two_commands() {
     let app = spawn_app().await;
@@ -24,16 +37,8 @@ async fn two_callers_whose_name_and_key_spell_the_same_pair_are_two_commands() {
     let path = format!("/api/v1/projects/{p}/milestones/{m}/progress");
     let before = app.trail_len(&p).await;
     for (sub, key) in [("zhang", "wei:report-1"), ("zhang:wei", "report-1")] {
-        let r = app
-            .post_with(
-                &path,
-                &token(sub, "department", Some("SXEIC")),
-                json!({ "percent": 40, "narrative": "设备安装" }),
-                &[("Idempotency-Key", key)],
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        assert_eq!(r.body["replayed"], false, "{sub} {key}: {}", r.body);
+        let caller = token(sub, "department", Some("SXEIC"));
+        assert_recorded(&report_with_key(&app, &path, &caller, key).await);
     }
     assert_eq!(app.trail_len(&p).await, before + 2);
 }
@@ -417,16 +422,8 @@ async fn one_name_acting_for_two_departments_has_two_sets_of_keys() {
     let path = format!("/api/v1/projects/{p}/milestones/{m}/progress");
     let before = app.trail_len(&p).await;
     for dept in ["SXEIC", "SXDRC"] {
-        let r = app
-            .post_with(
-                &path,
-                &token("zhang", "department", Some(dept)),
-                json!({ "percent": 40, "narrative": "设备安装" }),
-                &[("Idempotency-Key", "report-1")],
-            )
-            .await;
-        assert_eq!(r.status, 200, "{dept}: {}", r.body);
-        assert_eq!(r.body["replayed"], false, "{dept}: {}", r.body);
+        let caller = token("zhang", "department", Some(dept));
+        assert_recorded(&report_with_key(&app, &path, &caller, "report-1").await);
     }
     assert_eq!(app.trail_len(&p).await, before + 2);
 }
