@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::models::{ProjectionError, ReadModels};
@@ -108,9 +108,9 @@ pub const MAX_OVERDUE_PER_PAGE: usize = 1000;
 /// The largest page of the project list.
 pub const MAX_PROJECTS_PER_PAGE: usize = 500;
 
-/// What the project list is asked for (the query string of `GET /projects` is read into it
-/// by `http::params`).
-#[derive(Clone, Debug, Default, Deserialize)]
+/// What the project list is asked for; `http::params::ListQuery` (the query string of
+/// `GET /projects`, with its freshness) hands it over.
+#[derive(Clone, Debug, Default)]
 pub struct ProjectFilter {
     pub industry: Option<Industry>,
     pub city: Option<City>,
